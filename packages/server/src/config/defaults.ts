@@ -1,0 +1,84 @@
+/**
+ * Every server option, its default, and what it means. This file is the single source of truth;
+ * docs/config.md mirrors it. Options marked "dev-only default" print a one-time warning when left unset.
+ */
+
+export type SigningAlgorithm = 'ES256' | 'EdDSA' | 'RS256';
+export const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['ES256', 'EdDSA', 'RS256'];
+
+export interface ServerConfig {
+  /** `iss` of every token; the public origin clients see (e.g. the gateway). Env `LATCHKEY_ISSUER`. Dev-only default. */
+  readonly issuer: string;
+  /** `aud` of every access token (the resource services' audience). Env `LATCHKEY_AUDIENCE`. Dev-only default. */
+  readonly audience: string;
+  /** TCP port for `latchkey serve` (0 = any free port). Env `PORT`. */
+  readonly port: number;
+  /** Interface to bind. Env `HOST`. */
+  readonly host: string;
+  /** Folder holding `latchkey.sqlite` (created with mode 0700). Env `LATCHKEY_DATA_DIR`. */
+  readonly dataDir: string;
+  /** Algorithm of the signing key generated on first start. Env `LATCHKEY_SIGNING_ALG`. */
+  readonly signingAlgorithm: SigningAlgorithm;
+  /** Access-token lifetime in seconds (60..3600). Env `LATCHKEY_ACCESS_TTL`. */
+  readonly accessTokenTtlSeconds: number;
+  /** Refresh-token (session) lifetime in seconds (300..31536000). Env `LATCHKEY_REFRESH_TTL`. */
+  readonly refreshTokenTtlSeconds: number;
+  /** Browser origins allowed to call the server cross-origin with credentials. No `*`. Env `LATCHKEY_CORS_ORIGINS` (comma-separated). */
+  readonly corsOrigins: readonly string[];
+  /** Whether `POST /auth/signup` is open. Env `LATCHKEY_SIGNUP_ENABLED` (`true`/`false`). Dev-only default. */
+  readonly signupEnabled: boolean;
+  /** Trust `X-Forwarded-*` from a proxy in front (Fastify `trustProxy`). Env `LATCHKEY_TRUST_PROXY`. */
+  readonly trustProxy: boolean;
+  /** Minimum password length in characters. */
+  readonly passwordMinLength: number;
+  /** Maximum password length in UTF-8 bytes (bounds the Argon2 input). */
+  readonly passwordMaxBytes: number;
+  /** Maximum request body size in bytes. */
+  readonly bodyLimit: number;
+  /** Space-separated `scope` claim put in first-party user access tokens. */
+  readonly userScope: string;
+}
+
+export interface OptionInfo {
+  readonly description: string;
+  readonly env?: string;
+  /** Defaults fine for a laptop but not for production: a warning is printed once when they are used. */
+  readonly devOnly?: boolean;
+}
+
+/** The documented defaults. */
+export const DEFAULTS: ServerConfig = Object.freeze({
+  issuer: 'http://localhost:4000',
+  audience: 'latchkey',
+  port: 4000,
+  host: '127.0.0.1',
+  dataDir: './.latchkey',
+  signingAlgorithm: 'ES256',
+  accessTokenTtlSeconds: 600,
+  refreshTokenTtlSeconds: 30 * 24 * 60 * 60,
+  corsOrigins: Object.freeze([]) as readonly string[],
+  signupEnabled: true,
+  trustProxy: false,
+  passwordMinLength: 8,
+  passwordMaxBytes: 1024,
+  bodyLimit: 16 * 1024,
+  userScope: 'profile',
+});
+
+export const OPTIONS: { readonly [K in keyof ServerConfig]: OptionInfo } = {
+  issuer: { description: 'Token issuer (`iss`), the public origin clients use.', env: 'LATCHKEY_ISSUER', devOnly: true },
+  audience: { description: 'Access-token audience (`aud`).', env: 'LATCHKEY_AUDIENCE', devOnly: true },
+  port: { description: 'Port for `latchkey serve` (0 = a free port).', env: 'PORT' },
+  host: { description: 'Interface to bind.', env: 'HOST' },
+  dataDir: { description: 'Data folder (SQLite file, keys).', env: 'LATCHKEY_DATA_DIR' },
+  signingAlgorithm: { description: 'Signing algorithm: ES256, EdDSA or RS256.', env: 'LATCHKEY_SIGNING_ALG' },
+  accessTokenTtlSeconds: { description: 'Access-token lifetime, 60..3600 s.', env: 'LATCHKEY_ACCESS_TTL' },
+  refreshTokenTtlSeconds: { description: 'Refresh-token/session lifetime, 300..31536000 s.', env: 'LATCHKEY_REFRESH_TTL' },
+  corsOrigins: { description: 'Origins allowed cross-origin with credentials (no `*`).', env: 'LATCHKEY_CORS_ORIGINS' },
+  signupEnabled: { description: 'Open self-service signup.', env: 'LATCHKEY_SIGNUP_ENABLED', devOnly: true },
+  trustProxy: { description: 'Trust X-Forwarded-* headers.', env: 'LATCHKEY_TRUST_PROXY' },
+  passwordMinLength: { description: 'Minimum password length (characters).' },
+  passwordMaxBytes: { description: 'Maximum password length (UTF-8 bytes, ≤ 4096).' },
+  bodyLimit: { description: 'Maximum request body (bytes).' },
+  userScope: { description: 'Space-separated `scope` claim of user access tokens.' },
+};

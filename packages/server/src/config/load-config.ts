@@ -1,0 +1,142 @@
+import { ConfigError } from '../errors.js';
+import { DEFAULTS, OPTIONS, SIGNING_ALGORITHMS, type ServerConfig, type SigningAlgorithm } from './defaults.js';
+
+export type ConfigOverrides = { readonly [K in keyof ServerConfig]?: ServerConfig[K] };
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface LoadConfigOptions {
+  /** Called once per process with the names of dev-only options left at their defaults. Default: console.warn. */
+  readonly warn?: (message: string) => void;
+}
+
+const KEYS = Object.keys(DEFAULTS) as (keyof ServerConfig)[];
+let warnedOnce = false;
+
+/**
+ * Builds the server configuration: defaults ← environment ← overrides. Validated once, unknown keys
+ * rejected, the result frozen. Throws `ConfigError` naming the first bad option.
+ *
+ * @example
+ * const config = loadConfig(process.env, { port: 0 });
+ */
+export function loadConfig(env: Env = {}, overrides: ConfigOverrides = {}, options: LoadConfigOptions = {}): ServerConfig {
+  for (const key of Object.keys(overrides)) {
+    if (!Object.hasOwn(DEFAULTS, key)) throw new ConfigError(key, 'unknown option');
+  }
+  const fromEnv = readEnv(env);
+  const merged: Record<string, unknown> = { ...DEFAULTS, ...fromEnv };
+  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) merged[key] = value;
+
+  const config = validate(merged);
+
+  const defaulted = KEYS.filter(
+    (k) => OPTIONS[k].devOnly === true && fromEnv[k] === undefined && overrides[k] === undefined,
+  );
+  if (defaulted.length > 0 && !warnedOnce) {
+    warnedOnce = true;
+    (options.warn ?? ((m: string) => console.warn(m)))(
+      `latchkey: using development defaults for ${defaulted.join(', ')}; set them explicitly in production.`,
+    );
+  }
+  return config;
+}
+
+function readEnv(env: Env): Partial<Record<keyof ServerConfig, unknown>> {
+  const out: Partial<Record<keyof ServerConfig, unknown>> = {};
+  for (const key of KEYS) {
+    const name = OPTIONS[key].env;
+    if (name === undefined) continue;
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    const sample = DEFAULTS[key];
+    if (typeof sample === 'number') {
+      if (!/^\d+$/.test(raw.trim())) throw new ConfigError(key, `${name} must be a non-negative integer`);
+      out[key] = Number(raw.trim());
+    } else if (typeof sample === 'boolean') {
+      const v = raw.trim().toLowerCase();
+      if (v !== 'true' && v !== 'false' && v !== '1' && v !== '0') throw new ConfigError(key, `${name} must be true or false`);
+      out[key] = v === 'true' || v === '1';
+    } else if (Array.isArray(sample)) {
+      out[key] = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    } else {
+      out[key] = raw.trim();
+    }
+  }
+  return out;
+}
+
+function validate(c: Record<string, unknown>): ServerConfig {
+  const issuer = url('issuer', c.issuer);
+  if (issuer.endsWith('/')) throw new ConfigError('issuer', 'must not end with "/"');
+  const audience = str('audience', c.audience);
+  const port = int('port', c.port, 0, 65535);
+  const host = str('host', c.host);
+  const dataDir = str('dataDir', c.dataDir);
+  const alg = c.signingAlgorithm;
+  if (typeof alg !== 'string' || !(SIGNING_ALGORITHMS as readonly string[]).includes(alg)) {
+    throw new ConfigError('signingAlgorithm', `must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
+  }
+  const corsRaw = c.corsOrigins;
+  if (!Array.isArray(corsRaw)) throw new ConfigError('corsOrigins', 'must be an array of origins');
+  const corsOrigins = corsRaw.map((o: unknown) => {
+    if (o === '*' || typeof o !== 'string') throw new ConfigError('corsOrigins', 'wildcard or non-string origin');
+    let parsed: URL;
+    try {
+      parsed = new URL(o);
+    } catch {
+      throw new ConfigError('corsOrigins', `"${o}" is not an origin`);
+    }
+    if (parsed.origin !== o.replace(/\/$/, '') || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      throw new ConfigError('corsOrigins', `"${o}" must be a bare http(s) origin like https://app.example.com`);
+    }
+    return parsed.origin;
+  });
+  const passwordMinLength = int('passwordMinLength', c.passwordMinLength, 1, 256);
+  const passwordMaxBytes = int('passwordMaxBytes', c.passwordMaxBytes, passwordMinLength, 4096);
+  const userScope = str('userScope', c.userScope);
+  if (!/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/.test(userScope)) {
+    throw new ConfigError('userScope', 'must be space-separated scope tokens (RFC 6749 §3.3)');
+  }
+  return Object.freeze({
+    issuer,
+    audience,
+    port,
+    host,
+    dataDir,
+    signingAlgorithm: alg as SigningAlgorithm,
+    accessTokenTtlSeconds: int('accessTokenTtlSeconds', c.accessTokenTtlSeconds, 60, 3600),
+    refreshTokenTtlSeconds: int('refreshTokenTtlSeconds', c.refreshTokenTtlSeconds, 300, 365 * 24 * 3600),
+    corsOrigins: Object.freeze(corsOrigins),
+    signupEnabled: bool('signupEnabled', c.signupEnabled),
+    trustProxy: bool('trustProxy', c.trustProxy),
+    passwordMinLength,
+    passwordMaxBytes,
+    bodyLimit: int('bodyLimit', c.bodyLimit, 1024, 1024 * 1024),
+    userScope,
+  });
+}
+
+function str(name: string, v: unknown): string {
+  if (typeof v !== 'string' || v.trim() === '') throw new ConfigError(name, 'must be a non-empty string');
+  return v;
+}
+function url(name: string, v: unknown): string {
+  const s = str(name, v);
+  try {
+    const u = new URL(s);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    throw new ConfigError(name, 'must be an absolute http(s) URL');
+  }
+  return s;
+}
+function int(name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ConfigError(name, `must be an integer between ${min} and ${max}`);
+  }
+  return v;
+}
+function bool(name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new ConfigError(name, 'must be a boolean');
+  return v;
+}

@@ -1,0 +1,156 @@
+/**
+ * The server's error catalogue. Every failure the server reports on the wire is one of these classes;
+ * callers branch on `code` (the same string travels as `error` in the JSON body), never on the message.
+ * Messages never contain a token, password or secret. Listed in docs/errors.md ("server" section).
+ */
+export class LatchkeyError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, status: number, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** 400 — the request body or parameters are malformed, of the wrong type, or have unknown fields. */
+export class InvalidRequestError extends LatchkeyError {
+  constructor(message = 'The request is malformed.') {
+    super('invalid_request', 400, message);
+  }
+}
+
+/** 413 — the request body exceeds `bodyLimit`. */
+export class PayloadTooLargeError extends LatchkeyError {
+  constructor(message = 'The request body is too large.') {
+    super('payload_too_large', 413, message);
+  }
+}
+
+/** 415 — a JSON endpoint received a body that is not `application/json`. */
+export class UnsupportedMediaTypeError extends LatchkeyError {
+  constructor(message = 'Only application/json request bodies are accepted.') {
+    super('unsupported_media_type', 415, message);
+  }
+}
+
+/** 404 — no such route. */
+export class NotFoundError extends LatchkeyError {
+  constructor(message = 'No such endpoint.') {
+    super('not_found', 404, message);
+  }
+}
+
+/** 400 — the password is shorter than `passwordMinLength` or longer than `passwordMaxBytes`. */
+export class InvalidPasswordError extends LatchkeyError {
+  constructor(message: string) {
+    super('invalid_password', 400, message);
+  }
+}
+
+/** 409 — a user with this email already exists. */
+export class EmailTakenError extends LatchkeyError {
+  constructor(message = 'An account with this email already exists.') {
+    super('email_taken', 409, message);
+  }
+}
+
+/** 403 — self-service signup is switched off (`signupEnabled: false`). */
+export class SignupDisabledError extends LatchkeyError {
+  constructor(message = 'Signup is disabled on this server.') {
+    super('signup_disabled', 403, message);
+  }
+}
+
+/** 401 — unknown email or wrong password (deliberately indistinguishable). */
+export class InvalidCredentialsError extends LatchkeyError {
+  constructor(message = 'Invalid email or password.') {
+    super('invalid_credentials', 401, message);
+  }
+}
+
+/** 403 — the account exists and the password is right, but an operator disabled it. */
+export class AccountDisabledError extends LatchkeyError {
+  constructor(message = 'This account is disabled.') {
+    super('account_disabled', 403, message);
+  }
+}
+
+/** 401 — no access token was presented (RFC 6750 §3.1: no `error` attribute in WWW-Authenticate). */
+export class MissingTokenError extends LatchkeyError {
+  constructor(message = 'Authentication required.') {
+    super('missing_token', 401, message);
+  }
+}
+
+/** 401 — the access token is malformed, badly signed, expired, or its session is gone. */
+export class InvalidTokenError extends LatchkeyError {
+  constructor(message = 'The access token is invalid.') {
+    super('invalid_token', 401, message);
+  }
+}
+
+/** 401 — the refresh token is missing, malformed, unknown, expired or its session was revoked. */
+export class InvalidRefreshTokenError extends LatchkeyError {
+  constructor(message = 'The refresh token is invalid.') {
+    super('invalid_refresh_token', 401, message);
+  }
+}
+
+/** 401 — an already-rotated refresh token was presented again; the whole session is now revoked. */
+export class RefreshTokenReusedError extends LatchkeyError {
+  constructor(message = 'This refresh token was already used; the session has been revoked.') {
+    super('refresh_token_reused', 401, message);
+  }
+}
+
+/** 403 — the `X-CSRF-Token` header is missing or does not match the session. */
+export class CsrfError extends LatchkeyError {
+  constructor(message = 'Missing or invalid X-CSRF-Token header.') {
+    super('csrf_failed', 403, message);
+  }
+}
+
+/** 403 — a state-changing request came from another site (`Origin` / `Sec-Fetch-Site`). */
+export class CrossSiteRequestError extends LatchkeyError {
+  constructor(message = 'Cross-site requests are not allowed.') {
+    super('cross_site_request', 403, message);
+  }
+}
+
+/** 500 — an unexpected internal failure; details go to the log, never to the client. */
+export class ServerError extends LatchkeyError {
+  constructor(message = 'An internal error occurred.') {
+    super('server_error', 500, message);
+  }
+}
+
+/** Thrown at start-up when configuration is invalid; names the offending option. Never sent on the wire. */
+export class ConfigError extends LatchkeyError {
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super('invalid_config', 500, `Invalid configuration option "${option}": ${message}`);
+    this.option = option;
+  }
+}
+
+/** Every wire error code the server can emit, with its HTTP status (kept in step with docs/errors.md by a test). */
+export const SERVER_ERROR_CODES = {
+  invalid_request: 400,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  not_found: 404,
+  invalid_password: 400,
+  email_taken: 409,
+  signup_disabled: 403,
+  invalid_credentials: 401,
+  account_disabled: 403,
+  missing_token: 401,
+  invalid_token: 401,
+  invalid_refresh_token: 401,
+  refresh_token_reused: 401,
+  csrf_failed: 403,
+  cross_site_request: 403,
+  server_error: 500,
+} as const satisfies Record<string, number>;

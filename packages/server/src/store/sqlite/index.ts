@@ -1,0 +1,1 @@
+export { openSqliteStore, SQLITE_FILE_NAME } from './sqlite-store.js';

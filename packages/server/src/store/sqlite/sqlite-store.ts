@@ -1,0 +1,262 @@
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from './migrations.js';
+import {
+  normalizeEmail,
+  type CreateUserResult,
+  type KeyStatus,
+  type NewSession,
+  type NewUser,
+  type RotateResult,
+  type Session,
+  type Store,
+  type StoredSigningKey,
+  type User,
+} from '../types.js';
+
+export const SQLITE_FILE_NAME = 'latchkey.sqlite';
+
+interface UserRow {
+  id: string;
+  email: string;
+  name: string | null;
+  password_hash: string;
+  roles: string;
+  disabled: number;
+  created_at: number;
+}
+interface SessionRow {
+  id: string;
+  user_id: string;
+  client_id: string;
+  user_agent: string | null;
+  created_at: number;
+  last_used_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoke_reason: string | null;
+  refresh_hash: string;
+  previous_refresh_hash: string | null;
+  csrf_hash: string | null;
+}
+interface KeyRow {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  private_jwk: string;
+  protection: string;
+  status: KeyStatus;
+  created_at: number;
+}
+
+/**
+ * Opens (creating if needed) `<dataDir>/latchkey.sqlite` in WAL mode and applies pending migrations.
+ * The data folder is created with mode 0700 and the database file with 0600.
+ * Pass `':memory:'` as `dataDir` for a throw-away in-memory database.
+ */
+export function openSqliteStore(dataDir: string): Store {
+  let file = ':memory:';
+  if (dataDir !== ':memory:') {
+    if (!existsSync(dataDir)) {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      chmodSync(dataDir, 0o700);
+    }
+    file = join(dataDir, SQLITE_FILE_NAME);
+    if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  }
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return new SqliteStore(db);
+}
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version));
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+    }).immediate();
+  }
+}
+
+function toUser(r: UserRow): User {
+  return {
+    id: r.id,
+    email: r.email,
+    name: r.name,
+    passwordHash: r.password_hash,
+    roles: JSON.parse(r.roles) as string[],
+    disabled: r.disabled !== 0,
+    createdAt: r.created_at,
+  };
+}
+function toSession(r: SessionRow): Session {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    clientId: r.client_id,
+    userAgent: r.user_agent,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    expiresAt: r.expires_at,
+    revokedAt: r.revoked_at,
+    revokeReason: r.revoke_reason,
+    refreshHash: r.refresh_hash,
+    previousRefreshHash: r.previous_refresh_hash,
+    csrfHash: r.csrf_hash,
+  };
+}
+function toKey(r: KeyRow): StoredSigningKey {
+  return {
+    kid: r.kid,
+    alg: r.alg,
+    publicJwk: r.public_jwk,
+    privateJwk: r.private_jwk,
+    protection: r.protection,
+    status: r.status,
+    createdAt: r.created_at,
+  };
+}
+
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+class SqliteStore implements Store {
+  readonly users;
+  readonly sessions;
+  readonly keys;
+  #db: Database.Database;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    const q = {
+      insertUser: db.prepare('INSERT INTO users (id, email, name, password_hash, roles, disabled, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)'),
+      userByEmail: db.prepare('SELECT * FROM users WHERE email = ?'),
+      userById: db.prepare('SELECT * FROM users WHERE id = ?'),
+      users: db.prepare('SELECT * FROM users ORDER BY created_at, email'),
+      setDisabled: db.prepare('UPDATE users SET disabled = ? WHERE id = ?'),
+      insertSession: db.prepare(
+        `INSERT INTO sessions (id, user_id, client_id, user_agent, created_at, last_used_at, expires_at, refresh_hash, csrf_hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      session: db.prepare('SELECT * FROM sessions WHERE id = ?'),
+      retiredHashes: db.prepare('SELECT hash FROM retired_refresh_hashes WHERE session_id = ?'),
+      retireHash: db.prepare('INSERT OR IGNORE INTO retired_refresh_hashes (session_id, hash, retired_at) VALUES (?, ?, ?)'),
+      rotate: db.prepare(
+        `UPDATE sessions SET previous_refresh_hash = refresh_hash, refresh_hash = ?, csrf_hash = ?, last_used_at = ?
+         WHERE id = ? AND refresh_hash = ? AND revoked_at IS NULL`,
+      ),
+      touch: db.prepare('UPDATE sessions SET last_used_at = ? WHERE id = ?'),
+      revoke: db.prepare('UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL'),
+      revokeAll: db.prepare('UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE user_id = ? AND revoked_at IS NULL'),
+      sessionsForUser: db.prepare('SELECT * FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id'),
+      insertKey: db.prepare(
+        `INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk, protection, status, created_at, status_changed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      keys: db.prepare('SELECT * FROM signing_keys ORDER BY created_at, kid'),
+      setKeyStatus: db.prepare('UPDATE signing_keys SET status = ?, status_changed_at = ? WHERE kid = ?'),
+    };
+
+    // One IMMEDIATE transaction: read, compare, swap — so two refreshes with one token can never both
+    // succeed, even from two processes sharing the file.
+    const rotateTx = db.transaction(
+      (sessionId: string, presented: string, next: string, nextCsrf: string | null, now: number): RotateResult => {
+        const row = q.session.get(sessionId) as SessionRow | undefined;
+        if (row === undefined || row.revoked_at !== null || row.expires_at <= now) return 'invalid';
+        if (sameHash(row.refresh_hash, presented)) {
+          const changed = q.rotate.run(next, nextCsrf, now, sessionId, row.refresh_hash).changes;
+          if (changed !== 1) return 'invalid';
+          q.retireHash.run(sessionId, row.refresh_hash, now);
+          return 'rotated';
+        }
+        const retired = q.retiredHashes.all(sessionId) as { hash: string }[];
+        if (retired.some((r) => sameHash(r.hash, presented))) {
+          q.revoke.run(now, 'refresh_reuse_detected', sessionId);
+          return 'reused';
+        }
+        return 'invalid';
+      },
+    );
+
+    this.users = {
+      async create(user: NewUser, now: number): Promise<CreateUserResult> {
+        const email = normalizeEmail(user.email);
+        const id = randomUUID();
+        try {
+          q.insertUser.run(id, email, user.name ?? null, user.passwordHash, JSON.stringify(user.roles ?? []), now);
+        } catch (err) {
+          if (err instanceof Database.SqliteError && err.code.startsWith('SQLITE_CONSTRAINT')) return { ok: false, reason: 'email_taken' };
+          throw err;
+        }
+        return { ok: true, user: toUser(q.userById.get(id) as UserRow) };
+      },
+      async findByEmail(email: string): Promise<User | null> {
+        const r = q.userByEmail.get(normalizeEmail(email)) as UserRow | undefined;
+        return r ? toUser(r) : null;
+      },
+      async findById(id: string): Promise<User | null> {
+        const r = q.userById.get(id) as UserRow | undefined;
+        return r ? toUser(r) : null;
+      },
+      async list(): Promise<User[]> {
+        return (q.users.all() as UserRow[]).map(toUser);
+      },
+      async setDisabled(id: string, disabled: boolean): Promise<boolean> {
+        return q.setDisabled.run(disabled ? 1 : 0, id).changes === 1;
+      },
+    };
+
+    this.sessions = {
+      async create(s: NewSession, now: number): Promise<Session> {
+        q.insertSession.run(s.id, s.userId, s.clientId, s.userAgent, now, now, s.expiresAt, s.refreshHash, s.csrfHash);
+        return toSession(q.session.get(s.id) as SessionRow);
+      },
+      async get(id: string): Promise<Session | null> {
+        const r = q.session.get(id) as SessionRow | undefined;
+        return r ? toSession(r) : null;
+      },
+      async rotateRefresh(sessionId: string, presented: string, next: string, nextCsrf: string | null, now: number): Promise<RotateResult> {
+        return rotateTx.immediate(sessionId, presented, next, nextCsrf, now);
+      },
+      async touch(id: string, now: number): Promise<void> {
+        q.touch.run(now, id);
+      },
+      async revoke(id: string, reason: string, now: number): Promise<boolean> {
+        return q.revoke.run(now, reason, id).changes === 1;
+      },
+      async revokeAllForUser(userId: string, reason: string, now: number): Promise<number> {
+        return q.revokeAll.run(now, reason, userId).changes;
+      },
+      async listForUser(userId: string): Promise<Session[]> {
+        return (q.sessionsForUser.all(userId) as SessionRow[]).map(toSession);
+      },
+    };
+
+    this.keys = {
+      async insert(k: StoredSigningKey): Promise<void> {
+        q.insertKey.run(k.kid, k.alg, k.publicJwk, k.privateJwk, k.protection, k.status, k.createdAt, k.createdAt);
+      },
+      async list(): Promise<StoredSigningKey[]> {
+        return (q.keys.all() as KeyRow[]).map(toKey);
+      },
+      async setStatus(kid: string, status: KeyStatus, now: number): Promise<boolean> {
+        return q.setKeyStatus.run(status, now, kid).changes === 1;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+}

@@ -1,0 +1,33 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openSqliteStore } from '../src/store/sqlite/index.js';
+import { runStoreSuite } from './store-suite.js';
+
+runStoreSuite('sqlite (memory)', () => openSqliteStore(':memory:'));
+
+describe('sqlite store on disk', () => {
+  it('creates the data folder 0700, uses WAL and records migrations; reopening keeps data', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'latchkey-store-'));
+    try {
+      const dir = join(root, 'data');
+      const store = openSqliteStore(dir);
+      await store.users.create({ email: 'a@example.com', passwordHash: 'x' }, 1);
+      await store.close();
+      assert.equal(statSync(dir).mode & 0o777, 0o700);
+      assert.equal(statSync(join(dir, 'latchkey.sqlite')).mode & 0o077, 0);
+      const again = openSqliteStore(dir);
+      assert.equal((await again.users.list()).length, 1);
+      await again.close();
+      const db = new Database(join(dir, 'latchkey.sqlite'), { readonly: true });
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }]);
+      db.close();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

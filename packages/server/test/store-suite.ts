@@ -1,0 +1,164 @@
+/**
+ * The storage conformance suite. Every Store adapter (SQLite now, PostgreSQL/Redis later) must pass it:
+ *   runStoreSuite('sqlite', () => openSqliteStore(':memory:'));
+ */
+import { describe, it, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { Store, NewSession } from '../src/store/types.js';
+
+const h = () => randomBytes(32).toString('base64url');
+const T0 = 1_700_000_000_000;
+
+export function runStoreSuite(name: string, makeStore: () => Promise<Store> | Store): void {
+  describe(`store suite: ${name}`, () => {
+    let store: Store;
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await store.close();
+    });
+
+    async function user(email = `u${randomBytes(4).toString('hex')}@example.com`) {
+      const r = await store.users.create({ email, passwordHash: 'hash', name: 'U' }, T0);
+      assert.equal(r.ok, true);
+      if (!r.ok) throw new Error('unreachable');
+      return r.user;
+    }
+    async function session(userId: string, over: Partial<NewSession> = {}) {
+      const s: NewSession = {
+        id: randomBytes(16).toString('base64url'),
+        userId,
+        clientId: 'latchkey-web',
+        userAgent: 'test-agent',
+        expiresAt: T0 + 3_600_000,
+        refreshHash: h(),
+        csrfHash: h(),
+        ...over,
+      };
+      await store.sessions.create(s, T0);
+      return s;
+    }
+
+    it('creates users with normalised email and finds them case-insensitively', async () => {
+      const r = await store.users.create({ email: '  Alice@Example.COM ', passwordHash: 'x', name: 'Alice', roles: ['admin'] }, T0);
+      assert.ok(r.ok);
+      assert.equal(r.user.email, 'alice@example.com');
+      assert.deepEqual(r.user.roles, ['admin']);
+      assert.equal(r.user.disabled, false);
+      assert.equal(r.user.createdAt, T0);
+      assert.equal((await store.users.findByEmail('ALICE@example.com'))?.id, r.user.id);
+      assert.equal((await store.users.findById(r.user.id))?.email, 'alice@example.com');
+      assert.equal(await store.users.findById('nope'), null);
+      assert.equal(await store.users.findByEmail('nobody@example.com'), null);
+    });
+
+    it('rejects a duplicate email regardless of case', async () => {
+      await user('bob@example.com');
+      const r = await store.users.create({ email: 'BOB@example.com', passwordHash: 'y' }, T0);
+      assert.deepEqual(r, { ok: false, reason: 'email_taken' });
+      assert.equal((await store.users.list()).length, 1);
+    });
+
+    it('lists and disables users', async () => {
+      const a = await user();
+      await user();
+      assert.equal((await store.users.list()).length, 2);
+      assert.equal(await store.users.setDisabled(a.id, true), true);
+      assert.equal((await store.users.findById(a.id))?.disabled, true);
+      assert.equal(await store.users.setDisabled('missing', true), false);
+    });
+
+    it('creates, gets, touches and lists sessions', async () => {
+      const u = await user();
+      const s = await session(u.id);
+      const got = await store.sessions.get(s.id);
+      assert.ok(got);
+      assert.equal(got.userId, u.id);
+      assert.equal(got.userAgent, 'test-agent');
+      assert.equal(got.createdAt, T0);
+      assert.equal(got.lastUsedAt, T0);
+      assert.equal(got.refreshHash, s.refreshHash);
+      assert.equal(got.previousRefreshHash, null);
+      assert.equal(got.revokedAt, null);
+      await store.sessions.touch(s.id, T0 + 5);
+      assert.equal((await store.sessions.get(s.id))?.lastUsedAt, T0 + 5);
+      await session(u.id);
+      assert.equal((await store.sessions.listForUser(u.id)).length, 2);
+      assert.equal(await store.sessions.get('missing'), null);
+    });
+
+    it('rotates a current refresh hash and keeps the previous one', async () => {
+      const u = await user();
+      const s = await session(u.id);
+      const next = h();
+      const csrf = h();
+      assert.equal(await store.sessions.rotateRefresh(s.id, s.refreshHash, next, csrf, T0 + 10), 'rotated');
+      const got = await store.sessions.get(s.id);
+      assert.equal(got?.refreshHash, next);
+      assert.equal(got?.previousRefreshHash, s.refreshHash);
+      assert.equal(got?.csrfHash, csrf);
+      assert.equal(got?.lastUsedAt, T0 + 10);
+    });
+
+    it('refresh reuse: presenting a rotated-away hash revokes the whole session', async () => {
+      const u = await user();
+      const s = await session(u.id);
+      const second = h();
+      const third = h();
+      assert.equal(await store.sessions.rotateRefresh(s.id, s.refreshHash, second, null, T0 + 1), 'rotated');
+      assert.equal(await store.sessions.rotateRefresh(s.id, second, third, null, T0 + 2), 'rotated');
+      // The first hash is two rotations old: still detected.
+      assert.equal(await store.sessions.rotateRefresh(s.id, s.refreshHash, h(), null, T0 + 3), 'reused');
+      const got = await store.sessions.get(s.id);
+      assert.equal(got?.revokedAt, T0 + 3);
+      assert.equal(got?.revokeReason, 'refresh_reuse_detected');
+      // Even the legitimate current hash is now dead.
+      assert.equal(await store.sessions.rotateRefresh(s.id, third, h(), null, T0 + 4), 'invalid');
+    });
+
+    it('rejects unknown hashes, unknown, expired and revoked sessions as invalid without revoking', async () => {
+      const u = await user();
+      const s = await session(u.id);
+      assert.equal(await store.sessions.rotateRefresh(s.id, h(), h(), null, T0), 'invalid');
+      assert.equal((await store.sessions.get(s.id))?.revokedAt, null);
+      assert.equal(await store.sessions.rotateRefresh('missing', s.refreshHash, h(), null, T0), 'invalid');
+      assert.equal(await store.sessions.rotateRefresh(s.id, s.refreshHash, h(), null, s.expiresAt), 'invalid');
+      assert.equal(await store.sessions.revoke(s.id, 'logout', T0), true);
+      assert.equal(await store.sessions.revoke(s.id, 'logout', T0), false);
+      assert.equal(await store.sessions.rotateRefresh(s.id, s.refreshHash, h(), null, T0), 'invalid');
+      assert.equal((await store.sessions.get(s.id))?.revokeReason, 'logout');
+    });
+
+    it('concurrent refreshes with one token mint exactly one successor', async () => {
+      const u = await user();
+      const s = await session(u.id);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () => store.sessions.rotateRefresh(s.id, s.refreshHash, h(), null, T0 + 1)),
+      );
+      assert.equal(results.filter((r) => r === 'rotated').length, 1);
+      assert.ok(results.every((r) => r === 'rotated' || r === 'reused' || r === 'invalid'));
+    });
+
+    it('revokes all sessions of one user only', async () => {
+      const a = await user();
+      const b = await user();
+      await session(a.id);
+      await session(a.id);
+      const other = await session(b.id);
+      assert.equal(await store.sessions.revokeAllForUser(a.id, 'logout_all', T0 + 1), 2);
+      assert.ok((await store.sessions.listForUser(a.id)).every((s) => s.revokeReason === 'logout_all'));
+      assert.equal((await store.sessions.get(other.id))?.revokedAt, null);
+    });
+
+    it('stores signing keys with a status', async () => {
+      await store.keys.insert({ kid: 'k1', alg: 'ES256', publicJwk: '{}', privateJwk: '{}', protection: 'none', status: 'active', createdAt: T0 });
+      await store.keys.insert({ kid: 'k2', alg: 'ES256', publicJwk: '{}', privateJwk: '{}', protection: 'none', status: 'next', createdAt: T0 + 1 });
+      assert.deepEqual((await store.keys.list()).map((k) => [k.kid, k.status]), [['k1', 'active'], ['k2', 'next']]);
+      assert.equal(await store.keys.setStatus('k1', 'retired', T0 + 2), true);
+      assert.equal((await store.keys.list())[0]?.status, 'retired');
+      assert.equal(await store.keys.setStatus('zz', 'retired', T0), false);
+    });
+  });
+}
