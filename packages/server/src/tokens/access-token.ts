@@ -1,0 +1,84 @@
+import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
+import type { ServerConfig } from '../config/defaults.js';
+import { SIGNING_ALGORITHMS } from '../config/defaults.js';
+import type { KeyManager } from '../keys/key-manager.js';
+import { randomToken } from './crypto.js';
+
+export const WEB_CLIENT_ID = 'latchkey-web';
+export const NATIVE_CLIENT_ID = 'latchkey-native';
+
+export interface AccessTokenInput {
+  readonly subject: string;
+  readonly sessionId: string;
+  readonly clientId: string;
+  /** Only for cookie-mode sessions. */
+  readonly csrf?: string;
+  readonly roles?: readonly string[];
+}
+
+export interface IssuedAccessToken {
+  readonly token: string;
+  readonly jti: string;
+  /** epoch seconds */
+  readonly issuedAt: number;
+  /** epoch seconds */
+  readonly expiresAt: number;
+}
+
+export interface AccessTokenClaims extends JWTPayload {
+  sub: string;
+  sid?: string;
+  client_id: string;
+  scope: string;
+  csrf?: string;
+  roles?: string[];
+}
+
+/** Signs an RFC 9068 access token with the active key. `now` is epoch ms. */
+export async function issueAccessToken(keys: KeyManager, config: ServerConfig, input: AccessTokenInput, now: number): Promise<IssuedAccessToken> {
+  const key = keys.signingKey();
+  const iat = Math.floor(now / 1000);
+  const exp = iat + config.accessTokenTtlSeconds;
+  const jti = randomToken(16);
+  const claims: Record<string, unknown> = { client_id: input.clientId, scope: config.userScope, sid: input.sessionId };
+  if (input.csrf !== undefined) claims.csrf = input.csrf;
+  if (input.roles !== undefined && input.roles.length > 0) claims.roles = [...input.roles];
+  const token = await new SignJWT(claims)
+    .setProtectedHeader({ alg: key.alg, typ: 'at+jwt', kid: key.kid })
+    .setIssuer(config.issuer)
+    .setSubject(input.subject)
+    .setAudience(config.audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .setJti(jti)
+    .sign(key.privateKey);
+  return { token, jti, issuedAt: iat, expiresAt: exp };
+}
+
+/** Largest token the server will even try to verify. */
+export const MAX_TOKEN_LENGTH = 8192;
+const CLOCK_SKEW_SECONDS = 30;
+
+/**
+ * Verifies one of the server's own access tokens against its own key set: alg allow-list, `typ`,
+ * signature, `iss`, `aud`, `exp` (30 s skew), lifetime bound. Throws jose errors on failure.
+ */
+export async function verifyOwnAccessToken(keys: KeyManager, config: ServerConfig, token: string, now: number): Promise<AccessTokenClaims> {
+  if (token.length > MAX_TOKEN_LENGTH) throw new Error('token too large');
+  const { payload } = await jwtVerify(token, keys.keySet(), {
+    algorithms: [...SIGNING_ALGORITHMS],
+    typ: 'at+jwt',
+    issuer: config.issuer,
+    audience: config.audience,
+    clockTolerance: CLOCK_SKEW_SECONDS,
+    currentDate: new Date(now),
+    requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+  });
+  if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number' || payload.exp - payload.iat > 3600) {
+    throw new Error('token lifetime exceeds the maximum');
+  }
+  if (typeof payload.client_id !== 'string' || typeof payload.scope !== 'string' || typeof payload.sub !== 'string') {
+    throw new Error('missing client_id/scope');
+  }
+  return payload as AccessTokenClaims;
+}
