@@ -1,0 +1,345 @@
+// The shop page. Plain ES module, no inline script (the CSP forbids it), DOM built with textContent
+// only (never innerHTML with data). Every authenticated call goes through auth.fetch, which adds the
+// CSRF header and silently refreshes an expired access token.
+import { createLatchkeyClient } from '/assets/latchkey-client.js';
+
+const auth = createLatchkeyClient();
+const $ = (id) => document.getElementById(id);
+const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+const formatPrice = (cents) => money.format(cents / 100);
+
+const state = { products: [], byId: new Map(), user: null, cart: { items: [], total: 0 } };
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === 'text') node.textContent = value;
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key === 'onClick') node.addEventListener('click', value);
+    else if (key === 'onChange') node.addEventListener('change', value);
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+function setStatus(text, isError = false) {
+  const status = $('status');
+  status.textContent = text;
+  status.classList.toggle('error', isError);
+}
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function api(path, init) {
+  const res = await auth.fetch(path, init);
+  const body = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok) {
+    throw new ApiError(res.status, body?.error ?? 'http_error', body?.error_description ?? `HTTP ${res.status}`);
+  }
+  return body;
+}
+
+function explain(err) {
+  if (err instanceof ApiError && err.status === 401) return 'Please log in again.';
+  return err?.message ?? String(err);
+}
+
+// ---- rendering ------------------------------------------------------------------------------------
+
+function renderProducts() {
+  const list = $('products');
+  list.replaceChildren(
+    ...state.products.map((p) =>
+      el(
+        'li',
+        { class: 'product', 'data-testid': 'product', dataset: { productId: p.id } },
+        el('span', { class: 'emoji', 'aria-hidden': 'true', text: p.emoji }),
+        el('span', { class: 'name', text: p.name }),
+        el('span', { class: 'category', text: p.category }),
+        el('span', { class: 'desc', text: p.description }),
+        el(
+          'div',
+          { class: 'meta' },
+          el('strong', { class: 'price', text: formatPrice(p.price) }),
+          el('button', {
+            type: 'button',
+            'data-testid': `add-${p.id}`,
+            text: 'Add to cart',
+            onClick: () => addToCart(p.id),
+          }),
+        ),
+      ),
+    ),
+  );
+}
+
+function renderCart() {
+  const { items, total } = state.cart;
+  $('cart').replaceChildren(
+    ...items.map((line) => {
+      const product = state.byId.get(line.productId);
+      const qty = el('input', {
+        type: 'number',
+        min: '1',
+        max: '99',
+        value: String(line.quantity),
+        'aria-label': `Quantity of ${product?.name ?? line.productId}`,
+        'data-testid': `qty-${line.productId}`,
+        onChange: (ev) => setQuantity(line.productId, Number(ev.target.value)),
+      });
+      return el(
+        'li',
+        { 'data-testid': 'cart-line', dataset: { productId: line.productId } },
+        el('span', { text: `${product?.emoji ?? ''} ${product?.name ?? line.productId}` }),
+        qty,
+        el('span', { text: formatPrice(line.lineTotal) }),
+        el('button', {
+          type: 'button',
+          class: 'link',
+          'aria-label': `Remove ${product?.name ?? line.productId}`,
+          'data-testid': `remove-${line.productId}`,
+          text: '✕',
+          onClick: () => removeFromCart(line.productId),
+        }),
+      );
+    }),
+  );
+  $('cart').dataset.count = String(items.length);
+  $('cart-empty').hidden = items.length > 0;
+  $('cart-total').textContent = formatPrice(total);
+  $('place-order').disabled = items.length === 0;
+}
+
+function renderRecommendations(body) {
+  const list = $('recommendations');
+  list.replaceChildren(
+    ...body.recommendations.map((r) =>
+      el(
+        'li',
+        { 'data-testid': 'recommendation', dataset: { productId: r.product.id } },
+        el('span', {}, el('span', { text: `${r.product.emoji} ${r.product.name}` }), el('span', { class: 'reason', text: r.reason })),
+        el('button', { type: 'button', class: 'secondary', 'data-testid': `rec-add-${r.product.id}`, text: 'Add', onClick: () => addToCart(r.product.id) }),
+      ),
+    ),
+  );
+  // Lets tests (and curious people) see which cart the list was computed from.
+  list.dataset.basedOn = body.basedOn.join(',');
+}
+
+function renderProfile(profile) {
+  $('profile-name').textContent = profile.name ?? state.user?.name ?? '—';
+  $('profile-email').textContent = profile.email ?? state.user?.email ?? '—';
+  $('profile-since').textContent = profile.createdAt ? new Date(profile.createdAt).toLocaleDateString() : '—';
+}
+
+function renderOrders(orders) {
+  $('orders').replaceChildren(
+    ...orders.map((o) =>
+      el(
+        'li',
+        { 'data-testid': 'order', dataset: { orderId: o.id } },
+        el('span', {
+          text: `${new Date(o.createdAt).toLocaleString()} · ${o.items.reduce((n, i) => n + i.quantity, 0)} item(s)`,
+        }),
+        el('strong', { text: formatPrice(o.total) }),
+      ),
+    ),
+  );
+  $('orders-empty').hidden = orders.length > 0;
+}
+
+// ---- data -------------------------------------------------------------------------------------------
+
+async function loadRecommendations() {
+  try {
+    renderRecommendations(await api('/api/recommendations'));
+  } catch (err) {
+    setStatus(`Recommendations unavailable: ${explain(err)}`, true);
+  }
+}
+
+async function applyCart(cart) {
+  state.cart = cart;
+  renderCart();
+  await loadRecommendations();
+}
+
+async function loadAccount() {
+  const [cart, profile, orders] = await Promise.all([
+    api('/api/cart'),
+    api('/api/customer/profile'),
+    api('/api/customer/orders'),
+  ]);
+  renderProfile(profile.profile);
+  renderOrders(orders.orders);
+  await applyCart(cart);
+}
+
+async function mutate(work, done) {
+  try {
+    await work();
+    if (done) setStatus(done);
+  } catch (err) {
+    setStatus(explain(err), true);
+  }
+}
+
+function requireLogin() {
+  if (state.user) return true;
+  setStatus('Log in or create an account to use the cart.', true);
+  $('login-email').focus();
+  return false;
+}
+
+const addToCart = (productId) =>
+  requireLogin() &&
+  mutate(async () => {
+    const cart = await api('/api/cart/items', { method: 'POST', body: JSON.stringify({ productId, quantity: 1 }) });
+    await applyCart(cart);
+  }, `Added ${state.byId.get(productId)?.name ?? productId} to your cart.`);
+
+const setQuantity = (productId, quantity) =>
+  mutate(async () => {
+    const cart = await api(`/api/cart/items/${encodeURIComponent(productId)}`, {
+      method: 'PUT',
+      body: JSON.stringify({ quantity }),
+    });
+    await applyCart(cart);
+  }, 'Cart updated.');
+
+const removeFromCart = (productId) =>
+  mutate(async () => {
+    const cart = await api(`/api/cart/items/${encodeURIComponent(productId)}`, { method: 'DELETE' });
+    await applyCart(cart);
+  }, `Removed ${state.byId.get(productId)?.name ?? productId}.`);
+
+async function placeOrder() {
+  await mutate(async () => {
+    const items = state.cart.items.map(({ productId, quantity }) => ({ productId, quantity }));
+    const { order } = await api('/api/customer/orders', { method: 'POST', body: JSON.stringify({ items }) });
+    let cart = state.cart;
+    for (const item of items) {
+      cart = await api(`/api/cart/items/${encodeURIComponent(item.productId)}`, { method: 'DELETE' });
+    }
+    renderOrders((await api('/api/customer/orders')).orders);
+    await applyCart(cart);
+    setStatus(`Order placed: ${formatPrice(order.total)}.`);
+  });
+}
+
+// ---- session ---------------------------------------------------------------------------------------
+
+function showLoggedIn(user) {
+  state.user = user;
+  $('user-email').textContent = user.email;
+  $('session').hidden = false;
+  $('auth').hidden = true;
+  $('account').hidden = false;
+  document.body.dataset.auth = 'in';
+}
+
+function showLoggedOut(message) {
+  state.user = null;
+  state.cart = { items: [], total: 0 };
+  $('session').hidden = true;
+  $('auth').hidden = false;
+  $('account').hidden = true;
+  $('cart').replaceChildren();
+  $('recommendations').replaceChildren();
+  $('orders').replaceChildren();
+  document.body.dataset.auth = 'out';
+  if (message) setStatus(message);
+}
+
+async function enter() {
+  const me = await auth.me();
+  showLoggedIn(me.user);
+  await loadAccount();
+}
+
+auth.onChange((change) => {
+  if (!change.authenticated && change.reason !== 'user') showLoggedOut('Your session ended. Please log in again.');
+});
+
+$('login-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const form = ev.currentTarget;
+  const email = form.elements.email.value.trim();
+  const password = form.elements.password.value;
+  try {
+    await auth.login({ email, password });
+    form.reset();
+    await enter();
+    setStatus(`Welcome back${state.user?.name ? `, ${state.user.name}` : ''}!`);
+  } catch (err) {
+    setStatus(err.code === 'invalid_credentials' ? 'Wrong email or password.' : explain(err), true);
+  }
+});
+
+$('signup-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const form = ev.currentTarget;
+  const email = form.elements.email.value.trim();
+  const password = form.elements.password.value;
+  const name = form.elements.name.value.trim();
+  try {
+    await auth.signup(name ? { email, password, name } : { email, password });
+    form.reset();
+    $('login-email').value = email;
+    $('login-password').focus();
+    setStatus('Account created. Log in with your new password.');
+  } catch (err) {
+    setStatus(explain(err), true);
+  }
+});
+
+$('logout').addEventListener('click', async () => {
+  try {
+    await auth.logout();
+  } catch {
+    // Logged out locally either way.
+  }
+  showLoggedOut('You are logged out.');
+});
+
+$('place-order').addEventListener('click', () => placeOrder());
+
+$('profile-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const input = $('profile-name-input');
+  await mutate(async () => {
+    const { profile } = await api('/api/customer/profile', { method: 'PUT', body: JSON.stringify({ name: input.value.trim() }) });
+    renderProfile(profile);
+    input.value = '';
+  }, 'Profile saved.');
+});
+
+async function start() {
+  try {
+    const res = await fetch('/api/products');
+    state.products = (await res.json()).products;
+    state.byId = new Map(state.products.map((p) => [p.id, p]));
+    renderProducts();
+  } catch {
+    setStatus('Could not load the catalog.', true);
+  }
+  if (auth.csrfToken() === null) {
+    showLoggedOut();
+  } else {
+    try {
+      await enter();
+    } catch {
+      showLoggedOut();
+    }
+  }
+  document.body.dataset.ready = 'true';
+}
+
+start();
