@@ -1,0 +1,15 @@
+/**
+ * `@latchkey/testkit`: test keys, a token factory that also forges, and the shared adapter
+ * conformance suite.
+ * @packageDocumentation
+ */
+export { generateKeyPair } from './keys.js';
+export type { TestAlgorithm, TestKeyPair } from './keys.js';
+export { createTestIssuer } from './issuer.js';
+export type { TestIssuer, TestIssuerOptions, MintRawOptions, Members } from './issuer.js';
+export { forgedTokens } from './forgeries.js';
+export type { ForgedToken } from './forgeries.js';
+export { sendRequest, startJwksServer, unreachableUrl } from './http.js';
+export type { TestResponse, JwksServer } from './http.js';
+export { runAdapterSuite } from './adapter-suite.js';
+export type { AdapterApp, MakeAdapterApp, SuiteVerifierOptions } from './adapter-suite.js';

@@ -1,0 +1,54 @@
+import { CSRF_CLAIM, CSRF_HEADER } from './defaults.js';
+import { CrossSiteRequestError, CsrfTokenMismatchError, CsrfTokenMissingError } from './errors.js';
+import { headerValue, type HeadersLike } from './headers.js';
+
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** GET/HEAD/OPTIONS never change state, so they need no CSRF proof (RFC 9110 §9.2.1). */
+export function isSafeMethod(method: string): boolean {
+  return SAFE_METHODS.has(method.toUpperCase());
+}
+
+/**
+ * Refuses cookie-authenticated unsafe requests that say they come from another site.
+ * `Sec-Fetch-Site` and `Origin` are set by the browser, not by page script.
+ */
+export function checkSameSite(headers: HeadersLike, trustedOrigins: readonly string[] | undefined): void {
+  const site = headerValue(headers, 'sec-fetch-site');
+  if (site !== undefined && site.trim().toLowerCase() === 'cross-site') throw new CrossSiteRequestError();
+  const origin = headerValue(headers, 'origin');
+  if (origin === undefined) return;
+  const o = origin.trim();
+  // Browsers send `Origin: null` from sandboxed frames, data: URLs and some redirects: unknowable.
+  if (o === 'null') throw new CrossSiteRequestError();
+  if (trustedOrigins !== undefined && !trustedOrigins.includes(o)) throw new CrossSiteRequestError();
+}
+
+const encoder = new TextEncoder();
+
+async function digest(value: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(value)));
+}
+
+/**
+ * Compares two strings in time independent of where they differ: both are hashed to equal-length
+ * digests first, then every byte is compared.
+ */
+export async function timingSafeEqual(a: string, b: string): Promise<boolean> {
+  const [da, db] = await Promise.all([digest(a), digest(b)]);
+  let diff = 0;
+  for (let i = 0; i < da.length; i++) diff |= (da[i] ?? 0) ^ (db[i] ?? 0);
+  return diff === 0;
+}
+
+/**
+ * The `X-CSRF-Token` header must equal the token's `csrf` claim. A missing header, or a token
+ * without the claim, is a failure: "both missing" must never count as a match.
+ */
+export async function checkCsrf(headers: HeadersLike, claims: Readonly<Record<string, unknown>>): Promise<void> {
+  const presented = headerValue(headers, CSRF_HEADER);
+  if (presented === undefined || presented.length === 0) throw new CsrfTokenMissingError();
+  const expected = claims[CSRF_CLAIM];
+  if (typeof expected !== 'string' || expected.length === 0) throw new CsrfTokenMismatchError();
+  if (!(await timingSafeEqual(presented, expected))) throw new CsrfTokenMismatchError();
+}

@@ -1,0 +1,36 @@
+/**
+ * `@latchkey/verify`: framework-agnostic verification of Latchkey access tokens.
+ * @packageDocumentation
+ */
+export { createVerifier } from './create-verifier.js';
+export type { AuthenticateInput, Verifier } from './create-verifier.js';
+export type { VerifierOptions, ResolvedOptions, FetchLike } from './options.js';
+export type { HeadersLike } from './headers.js';
+export type { AccessTokenClaims, Principal } from './claims.js';
+export { hasScopes } from './claims.js';
+export type { CredentialSource } from './read-credentials.js';
+export { errorResponse } from './error-response.js';
+export type { ErrorResponse } from './error-response.js';
+export { SUPPORTED_ALGORITHMS, DEFAULTS, ACCESS_TOKEN_COOKIE } from './defaults.js';
+export type { Algorithm } from './defaults.js';
+export {
+  LatchkeyError,
+  ConfigError,
+  MissingCredentialsError,
+  InvalidRequestError,
+  TokenMalformedError,
+  TokenHeaderInvalidError,
+  TokenAlgorithmNotAllowedError,
+  TokenKeyUnknownError,
+  TokenSignatureInvalidError,
+  TokenExpiredError,
+  TokenNotYetValidError,
+  TokenClaimInvalidError,
+  TokenRevokedError,
+  KeysUnavailableError,
+  CrossSiteRequestError,
+  CsrfTokenMissingError,
+  CsrfTokenMismatchError,
+  InsufficientScopeError,
+} from './errors.js';
+export type { BearerErrorCode } from './errors.js';

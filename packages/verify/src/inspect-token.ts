@@ -1,0 +1,76 @@
+import { base64url } from 'jose';
+import { ACCESS_TOKEN_TYP } from './defaults.js';
+import {
+  TokenAlgorithmNotAllowedError,
+  TokenHeaderInvalidError,
+  TokenMalformedError,
+} from './errors.js';
+
+/** The JOSE header fields the verifier relies on after inspection. */
+export interface InspectedHeader {
+  readonly alg: string;
+  readonly kid: string;
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]+$/;
+// Header parameters that point at, or embed, key material chosen by the token's author
+// (RFC 7515 §4.1.2–4.1.6) or change how the payload is read (RFC 7797 `b64`). Never honoured.
+const REFUSED_HEADER_PARAMS = ['jku', 'jwk', 'x5u', 'x5c', 'b64'] as const;
+const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
+
+function decodeJsonObject(segment: string, what: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fatalDecoder.decode(base64url.decode(segment)));
+  } catch {
+    throw new TokenMalformedError(`The access token ${what} is not base64url-encoded JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new TokenMalformedError(`The access token ${what} is not a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function normalizeTyp(typ: string): string {
+  const lower = typ.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}
+
+/**
+ * Checks what can be checked before touching a key: size, compact-JWS shape, then the protected
+ * header (`alg` allow-list, `typ`, `kid`, no key-pointing or `crit` parameters). Cheap and strict,
+ * so hostile input is refused before any crypto or network work.
+ */
+export function inspectToken(token: string, algorithms: readonly string[], maxTokenBytes: number): InspectedHeader {
+  if (token.length > maxTokenBytes) throw new TokenMalformedError('The access token is too large');
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new TokenMalformedError('The access token is not a compact JWS');
+  const [h, p, s] = parts as [string, string, string];
+  if (!SEGMENT.test(h) || !SEGMENT.test(p) || (s.length > 0 && !SEGMENT.test(s))) {
+    throw new TokenMalformedError('The access token is not a compact JWS');
+  }
+  const header = decodeJsonObject(h, 'header');
+
+  const alg = header['alg'];
+  if (typeof alg !== 'string' || !algorithms.includes(alg)) throw new TokenAlgorithmNotAllowedError();
+
+  const typ = header['typ'];
+  if (typeof typ !== 'string' || normalizeTyp(typ) !== ACCESS_TOKEN_TYP) {
+    throw new TokenHeaderInvalidError('The access token header "typ" must be at+jwt');
+  }
+  for (const param of REFUSED_HEADER_PARAMS) {
+    if (Object.hasOwn(header, param)) {
+      throw new TokenHeaderInvalidError(`The access token header parameter "${param}" is not accepted`);
+    }
+  }
+  // No extensions are understood, so any `crit` is unknown (RFC 7515 §4.1.11: must reject).
+  if (Object.hasOwn(header, 'crit')) {
+    throw new TokenHeaderInvalidError('The access token header "crit" is not accepted');
+  }
+  const kid = header['kid'];
+  if (typeof kid !== 'string' || kid.length === 0 || kid.length > 256) {
+    throw new TokenHeaderInvalidError('The access token header "kid" is missing or invalid');
+  }
+  if (s.length === 0) throw new TokenMalformedError('The access token has no signature');
+  return { alg, kid };
+}
