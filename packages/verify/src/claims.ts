@@ -1,3 +1,4 @@
+import { InsufficientScopeError } from './errors.js';
 import type { CredentialSource } from './read-credentials.js';
 
 /**
@@ -71,4 +72,12 @@ export function toPrincipal(claims: AccessTokenClaims, credential: CredentialSou
  */
 export function hasScopes(principal: Pick<Principal, 'scopes'>, scopes: readonly string[]): boolean {
   return scopes.every((s) => principal.scopes.includes(s));
+}
+
+/**
+ * Throws {@link InsufficientScopeError} (403, RFC 6750 `insufficient_scope`) unless the principal
+ * holds every one of `scopes`. Adapters call it after `authenticate`.
+ */
+export function assertScopes(principal: Pick<Principal, 'scopes'>, scopes: readonly string[]): void {
+  if (!hasScopes(principal, scopes)) throw new InsufficientScopeError(scopes);
 }

@@ -1,7 +1,7 @@
 import type { AccessTokenClaims, Principal } from './claims.js';
 import { toPrincipal } from './claims.js';
 import { checkCsrf, checkSameSite, isSafeMethod } from './csrf.js';
-import { InvalidRequestError, LatchkeyError, TokenMalformedError } from './errors.js';
+import { ConfigError, InvalidRequestError, LatchkeyError, TokenMalformedError } from './errors.js';
 import type { HeadersLike } from './headers.js';
 import { createKeySet } from './key-set.js';
 import { resolveOptions, type ResolvedOptions, type VerifierOptions } from './options.js';
@@ -76,4 +76,29 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   return Object.freeze({ authenticate, verifyAccessToken, options: resolved });
+}
+
+/** What adapters accept: verifier options, or an existing verifier (to share one JWKS cache). */
+export type VerifierInput = VerifierOptions | { readonly verifier: Verifier };
+
+/**
+ * Returns `input.verifier` when given one, else creates a verifier from the options.
+ *
+ * @example
+ * ```ts
+ * const verifier = resolveVerifier(opts); // in an adapter
+ * ```
+ */
+export function resolveVerifier(input: VerifierInput): Verifier {
+  if (typeof input === 'object' && input !== null && 'verifier' in input) {
+    const { verifier, ...rest } = input;
+    if (Object.keys(rest).length > 0) {
+      throw new ConfigError(`Invalid adapter option "${Object.keys(rest)[0] ?? ''}": give either { verifier } or verifier options`);
+    }
+    if (typeof verifier !== 'object' || verifier === null || typeof verifier.authenticate !== 'function') {
+      throw new ConfigError('Invalid adapter option "verifier": must be a verifier from createVerifier()');
+    }
+    return verifier;
+  }
+  return createVerifier(input);
 }

@@ -2,12 +2,12 @@
  * `@latchkey/verify`: framework-agnostic verification of Latchkey access tokens.
  * @packageDocumentation
  */
-export { createVerifier } from './create-verifier.js';
-export type { AuthenticateInput, Verifier } from './create-verifier.js';
+export { createVerifier, resolveVerifier } from './create-verifier.js';
+export type { AuthenticateInput, Verifier, VerifierInput } from './create-verifier.js';
 export type { VerifierOptions, ResolvedOptions, FetchLike } from './options.js';
 export type { HeadersLike } from './headers.js';
 export type { AccessTokenClaims, Principal } from './claims.js';
-export { hasScopes } from './claims.js';
+export { hasScopes, assertScopes } from './claims.js';
 export type { CredentialSource } from './read-credentials.js';
 export { errorResponse } from './error-response.js';
 export type { ErrorResponse } from './error-response.js';

@@ -5,6 +5,7 @@ import {
   CsrfTokenMissingError,
   errorResponse,
   hasScopes,
+  assertScopes,
   InsufficientScopeError,
   InvalidRequestError,
   KeysUnavailableError,
@@ -75,4 +76,13 @@ it('hasScopes requires every scope', () => {
   assert.equal(hasScopes(p, ['a']), true);
   assert.equal(hasScopes(p, ['a', 'b']), true);
   assert.equal(hasScopes(p, ['a', 'c']), false);
+});
+
+it('assertScopes throws InsufficientScopeError carrying the required scopes', () => {
+  assert.doesNotThrow(() => assertScopes({ scopes: ['a'] }, ['a']));
+  assert.throws(() => assertScopes({ scopes: ['a'] }, ['a', 'b']), (err: unknown) => {
+    assert.ok(err instanceof InsufficientScopeError);
+    assert.deepEqual(err.scopes, ['a', 'b']);
+    return true;
+  });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { createTestIssuer } from '@latchkey/testkit';
-import { ConfigError, createVerifier, type VerifierOptions } from '../src/index.js';
+import { ConfigError, createVerifier, resolveVerifier, type VerifierOptions } from '../src/index.js';
 
 const issuer = await createTestIssuer();
 const base: VerifierOptions = { issuer: issuer.issuer, audience: issuer.audience, jwks: issuer.jwks };
@@ -72,4 +72,12 @@ it('the caller mutating options afterwards changes nothing', () => {
   const v = createVerifier({ ...base, audience });
   audience.push('injected');
   assert.deepEqual(v.options.audience, [issuer.audience]);
+});
+
+it('resolveVerifier shares a given verifier and refuses mixed or bogus input', () => {
+  const v = createVerifier(base);
+  assert.equal(resolveVerifier({ verifier: v }), v);
+  assert.notEqual(resolveVerifier(base), v);
+  assert.throws(() => resolveVerifier({ verifier: v, issuer: 'x' } as never), ConfigError);
+  assert.throws(() => resolveVerifier({ verifier: {} } as never), ConfigError);
 });
