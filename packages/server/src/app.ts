@@ -1,0 +1,87 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ServerConfig } from './config/defaults.js';
+import type { AppContext } from './context.js';
+import type { Store } from './store/types.js';
+import { openSqliteStore } from './store/sqlite/index.js';
+import { KeyManager } from './keys/key-manager.js';
+import type { KeyProtector } from './keys/protector.js';
+import { argon2idHasher, dummyHashFor, type PasswordHasher } from './auth/passwords.js';
+import { installErrorHandling, sendError, toLatchkeyError } from './http/error-handler.js';
+import { installJsonOnly } from './http/json-body.js';
+import { installCors } from './http/cors.js';
+import { signupRoutes } from './routes/signup.js';
+import { loginRoutes } from './routes/login.js';
+import { refreshRoutes } from './routes/refresh.js';
+import { logoutRoutes } from './routes/logout.js';
+import { meRoutes } from './routes/me.js';
+import { wellKnownRoutes } from './routes/well-known.js';
+import { healthRoutes } from './routes/health.js';
+
+export interface AppDeps {
+  /** Defaults to SQLite in `config.dataDir` (opened here and closed with the app). A passed store is the caller's to close. */
+  readonly store?: Store;
+  /** Clock, epoch ms. Default `Date.now`. */
+  readonly now?: () => number;
+  readonly passwords?: PasswordHasher;
+  readonly keyProtector?: KeyProtector;
+  /** Fastify logger option. Default off (the CLI turns it on). */
+  readonly logger?: boolean;
+}
+
+/**
+ * Builds the authorization server without listening: tests call `app.inject`, the CLI calls `listen`.
+ *
+ * @example
+ * const app = await buildApp(loadConfig(process.env));
+ * await app.listen({ port: 4000, host: '127.0.0.1' });
+ */
+export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const now = deps.now ?? Date.now;
+  const ownStore = deps.store === undefined;
+  const store = deps.store ?? openSqliteStore(config.dataDir);
+  let keys: KeyManager;
+  try {
+    keys = await KeyManager.open(store.keys, config.signingAlgorithm, now(), deps.keyProtector);
+  } catch (err) {
+    if (ownStore) await store.close();
+    throw err;
+  }
+  const passwords = deps.passwords ?? argon2idHasher;
+  const ctx: AppContext = { config, store, keys, passwords, dummyHash: dummyHashFor(passwords), now };
+
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    // Fastify's defaults would silently strip unknown fields and coerce types; we reject both.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    // Errors raised before routing (bad URL, bad Content-Type header) get the same JSON shape.
+    frameworkErrors: (err, _request, reply) => {
+      sendError(reply, toLatchkeyError(err));
+    },
+  });
+
+  installErrorHandling(app);
+  installJsonOnly(app);
+  installCors(app, config);
+  app.addHook('onSend', async (_request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    // Token-bearing and per-user responses must never be cached (RFC 6749 §5.1).
+    if (reply.getHeader('cache-control') === undefined) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  signupRoutes(app, ctx);
+  loginRoutes(app, ctx);
+  refreshRoutes(app, ctx);
+  logoutRoutes(app, ctx);
+  meRoutes(app, ctx);
+  wellKnownRoutes(app, ctx);
+  healthRoutes(app, ctx);
+
+  if (ownStore) app.addHook('onClose', async () => store.close());
+  // Warm the dummy hash so the first unknown-email login is not faster than later ones.
+  void ctx.dummyHash().catch(() => {});
+  return app;
+}
