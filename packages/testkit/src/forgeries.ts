@@ -24,6 +24,10 @@ export async function forgedTokens(issuer: TestIssuer): Promise<ForgedToken[]> {
     JSON.stringify({ ...issuer.claims(), sub: 'admin' }),
   ).toString('base64url');
   const pem = new TextEncoder().encode(await issuer.publicKeyPem());
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  // Flip an unused low bit of the last signature character: same bytes, another spelling.
+  const lastIndex = alphabet.indexOf(vs.slice(-1));
+  const nonCanonicalSig = vs.slice(0, -1) + (alphabet[lastIndex ^ 1] ?? 'A');
   const h = issuer.header.bind(issuer);
   const c = issuer.claims.bind(issuer);
   const raw = issuer.mintRaw.bind(issuer);
@@ -69,6 +73,7 @@ export async function forgedTokens(issuer: TestIssuer): Promise<ForgedToken[]> {
     ['payload not JSON', raw(h(), 'not json'), 'token_malformed'],
     ['payload a JSON array', raw(h(), '[1]'), 'token_malformed'],
     ['empty claims', raw(h(), {}), 'token_claim_invalid'],
+    ['signature in non-canonical base64url', `${vh}.${vp}.${nonCanonicalSig}`, 'token_malformed'],
     ['oversized token (over the default 8 KiB)', `${vh}.${'A'.repeat(9000)}.${vs}`, 'token_malformed'],
   ];
   return Promise.all(rows.map(async ([name, token, code]) => ({ name, token: await token, code })));

@@ -31,6 +31,14 @@ function decodeJsonObject(segment: string, what: string): Record<string, unknown
   return parsed as Record<string, unknown>;
 }
 
+function isCanonical(segment: string): boolean {
+  try {
+    return base64url.encode(base64url.decode(segment)) === segment;
+  } catch {
+    return false;
+  }
+}
+
 function normalizeTyp(typ: string): string {
   const lower = typ.toLowerCase();
   return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
@@ -48,6 +56,11 @@ export function inspectToken(token: string, algorithms: readonly string[], maxTo
   const [h, p, s] = parts as [string, string, string];
   if (!SEGMENT.test(h) || !SEGMENT.test(p) || (s.length > 0 && !SEGMENT.test(s))) {
     throw new TokenMalformedError('The access token is not a compact JWS');
+  }
+  // Only the canonical encoding is accepted: otherwise the unused low bits of a segment's last
+  // character give one signed token many spellings (RFC 4648 §3.5), defeating caches and deny-lists.
+  if (!isCanonical(h) || !isCanonical(p) || !isCanonical(s)) {
+    throw new TokenMalformedError('The access token is not canonical base64url');
   }
   const header = decodeJsonObject(h, 'header');
 
