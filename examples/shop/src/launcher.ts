@@ -6,8 +6,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { isMain, portFromEnv } from './runtime.js';
 
-/** Audience every shop service accepts (and the auth server issues for). */
-export const SHOP_AUDIENCE = 'shop-api';
+import { SHOP_AUDIENCE } from './launcher-constants.js';
+
+export { SHOP_AUDIENCE };
 
 export interface StartShopOptions {
   /** Gateway port. Default `PORT` or 8080; `0` picks a free one. */

@@ -1,0 +1,125 @@
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { latchkeyFastify } from '@latchkey/fastify';
+import type { Principal } from '@latchkey/verify';
+import { cartView } from '../cart-view.js';
+import { errorBody, toShopError } from '../errors.js';
+import { isMain, portFromEnv, runMain } from '../runtime.js';
+import { CartStore } from '../store/cart-store.js';
+import { MAX_QUANTITY, PRODUCT_ID_PATTERN, parseProductId } from '../validate.js';
+import { authOptionsFromEnv, dataDirFromEnv, type ServiceAuthOptions } from './config.js';
+
+export interface CartServiceOptions {
+  auth: ServiceAuthOptions;
+  dataDir: string;
+  logger?: boolean;
+}
+
+const productParams = {
+  type: 'object',
+  properties: { productId: { type: 'string', pattern: PRODUCT_ID_PATTERN } },
+  required: ['productId'],
+} as const;
+
+/**
+ * The cart service (Fastify + `@latchkey/fastify`): every `/api/cart*` request is authenticated before
+ * its body is even parsed; unsafe methods need the CSRF header for cookie credentials (the adapter's
+ * job). Only `application/json` bodies are accepted, so a cross-site HTML form cannot post here.
+ */
+export async function buildCartService(options: CartServiceOptions): Promise<FastifyInstance> {
+  const store = new CartStore(options.dataDir);
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 4096,
+    // Fastify's Ajv defaults coerce "1" to 1 and silently drop unknown fields; an API that handles
+    // money should refuse both.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
+  });
+  app.addHook('onClose', async () => store.close());
+
+  // Fastify parses text/plain by default; a JSON API must not (text/plain is a "simple" CORS type).
+  app.removeContentTypeParser('text/plain');
+
+  app.setErrorHandler((err, _request, reply) => {
+    const shop = toShopError(err);
+    if (shop.status >= 500) app.log.error(err);
+    void reply.code(shop.status).send(errorBody(shop));
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    void reply.code(404).send({ error: 'not_found', error_description: 'no such route' });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  await app.register(latchkeyFastify, options.auth);
+  const requireAuth = app.requireAuth();
+  const subject = (request: FastifyRequest): string => (request.auth as Principal).subject;
+
+  // onRequest: authentication runs before body parsing and validation, so an unauthenticated caller
+  // learns nothing about the body rules.
+  app.get('/api/cart', { onRequest: requireAuth }, async (request) => cartView(store.list(subject(request))));
+
+  app.post<{ Body: { productId: string; quantity: number } }>(
+    '/api/cart/items',
+    {
+      onRequest: requireAuth,
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['productId', 'quantity'],
+          properties: {
+            productId: { type: 'string', pattern: PRODUCT_ID_PATTERN },
+            quantity: { type: 'integer', minimum: 1, maximum: MAX_QUANTITY },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const product = parseProductId(request.body.productId);
+      store.add(subject(request), product.id, request.body.quantity);
+      return cartView(store.list(subject(request)));
+    },
+  );
+
+  app.put<{ Params: { productId: string }; Body: { quantity: number } }>(
+    '/api/cart/items/:productId',
+    {
+      onRequest: requireAuth,
+      schema: {
+        params: productParams,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['quantity'],
+          properties: { quantity: { type: 'integer', minimum: 1, maximum: MAX_QUANTITY } },
+        },
+      },
+    },
+    async (request) => {
+      const product = parseProductId(request.params.productId);
+      store.set(subject(request), product.id, request.body.quantity);
+      return cartView(store.list(subject(request)));
+    },
+  );
+
+  app.delete<{ Params: { productId: string } }>(
+    '/api/cart/items/:productId',
+    { onRequest: requireAuth, schema: { params: productParams } },
+    async (request) => {
+      const product = parseProductId(request.params.productId);
+      store.remove(subject(request), product.id);
+      return cartView(store.list(subject(request)));
+    },
+  );
+
+  return app;
+}
+
+/** Standalone: PORT, HOST, LATCHKEY_ISSUER, LATCHKEY_AUDIENCE, LATCHKEY_JWKS_URI, LATCHKEY_TRUSTED_ORIGINS, LATCHKEY_DATA_DIR. */
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<FastifyInstance> {
+  const app = await buildCartService({ auth: authOptionsFromEnv(env), dataDir: dataDirFromEnv(env) });
+  await app.listen({ port: portFromEnv('PORT', 0, env), host: env['HOST'] ?? '127.0.0.1' });
+  return app;
+}
+
+if (isMain(import.meta.url)) runMain('cart', () => main());
