@@ -24,8 +24,8 @@ export interface AppDeps {
   readonly now?: () => number;
   readonly passwords?: PasswordHasher;
   readonly keyProtector?: KeyProtector;
-  /** Fastify logger option. Default off (the CLI turns it on). */
-  readonly logger?: boolean;
+  /** Log level for Fastify's logger (stdout, JSON lines); default off. The CLI uses `'error'`. */
+  readonly logLevel?: 'error' | 'warn' | 'info' | 'debug';
 }
 
 /**
@@ -50,7 +50,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
   const ctx: AppContext = { config, store, keys, passwords, dummyHash: dummyHashFor(passwords), now };
 
   const app = Fastify({
-    logger: deps.logger ?? false,
+    logger: deps.logLevel === undefined ? false : { level: deps.logLevel },
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     return503OnClosing: true,

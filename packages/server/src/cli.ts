@@ -1,0 +1,278 @@
+#!/usr/bin/env node
+/**
+ * The `latchkey` command line. Every command takes `--data-dir` (or `LATCHKEY_DATA_DIR`); commands that
+ * print data take `--json`. Run `latchkey --help`.
+ */
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type ConfigOverrides } from './config/load-config.js';
+import type { ServerConfig } from './config/defaults.js';
+import { buildApp } from './app.js';
+import { openSqliteStore } from './store/sqlite/index.js';
+import type { Store, User } from './store/types.js';
+import { KeyManager } from './keys/key-manager.js';
+import { argon2idHasher } from './auth/passwords.js';
+import { checkNewPassword } from './routes/shared.js';
+import { LatchkeyError } from './errors.js';
+import { parseArgs, portOption, stringOption, UsageError, type ParsedArgs } from './cli/args.js';
+import { inspectToken } from './cli/inspect-token.js';
+
+const HELP = `latchkey — the Latchkey authorization server
+
+Usage: latchkey <command> [options]
+
+Commands:
+  serve [--port N] [--host H]        run the auth server (PORT, HOST and LATCHKEY_* env work too)
+  dev [--port N]                     run the whole demo shop (what \`npm start\` runs)
+  keys list                          list signing keys (kid, alg, status)
+  users create --email E [--name N] [--password-stdin]
+                                     create a user; without --password-stdin a password is generated
+                                     and printed once
+  users list                         list users
+  users disable <email|id>           disable a user and revoke all their sessions
+  token inspect <jwt>                decode a token and check it against the local key set
+
+Options:
+  --data-dir DIR   data folder (default LATCHKEY_DATA_DIR or ./.latchkey)
+  --json           machine-readable output (keys list, users *, token inspect, serve)
+  -h, --help       this help
+`;
+
+const BOOLEAN_FLAGS = new Set(['json', 'help', 'password-stdin']);
+
+interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+const io: Io = { out: (l) => process.stdout.write(`${l}\n`), err: (l) => process.stderr.write(`${l}\n`) };
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv, BOOLEAN_FLAGS);
+  } catch (err) {
+    return usage(err);
+  }
+  const [command, sub, ...rest] = args.positionals;
+  if (args.options.has('help') || command === undefined || command === 'help') {
+    io.out(HELP);
+    return command === undefined && !args.options.has('help') ? 2 : 0;
+  }
+  try {
+    switch (command) {
+      case 'serve':
+        return await serve(args, env);
+      case 'dev':
+        return await dev(args, env);
+      case 'keys':
+        if (sub === 'list') return await withStore(args, env, (store) => keysList(store, args));
+        throw new UsageError(`unknown command "keys ${sub ?? ''}" (try: keys list)`);
+      case 'users':
+        if (sub === 'create') return await withStore(args, env, (store, config) => usersCreate(store, config, args));
+        if (sub === 'list') return await withStore(args, env, (store) => usersList(store, args));
+        if (sub === 'disable') return await withStore(args, env, (store) => usersDisable(store, args, rest[0]));
+        throw new UsageError(`unknown command "users ${sub ?? ''}" (try: users create|list|disable)`);
+      case 'token':
+        if (sub === 'inspect') return await withStore(args, env, (store, config) => tokenInspect(store, config, args, rest[0]), true);
+        throw new UsageError(`unknown command "token ${sub ?? ''}" (try: token inspect <jwt>)`);
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) return usage(err);
+    if (err instanceof LatchkeyError) {
+      io.err(`latchkey: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+function usage(err: unknown): number {
+  io.err(`latchkey: ${err instanceof Error ? err.message : String(err)}`);
+  io.err('Run "latchkey --help" for usage.');
+  return 2;
+}
+
+function configFrom(args: ParsedArgs, env: NodeJS.ProcessEnv, extra: ConfigOverrides = {}, quiet = true): ServerConfig {
+  const dataDir = stringOption(args, 'data-dir');
+  return loadConfig(env, { ...(dataDir === undefined ? {} : { dataDir }), ...extra }, quiet ? { warn: () => {} } : {});
+}
+
+async function withStore(args: ParsedArgs, env: NodeJS.ProcessEnv, run: (store: Store, config: ServerConfig) => Promise<number>, warn = false): Promise<number> {
+  const config = configFrom(args, env, {}, !warn);
+  const store = openSqliteStore(config.dataDir);
+  try {
+    return await run(store, config);
+  } finally {
+    await store.close();
+  }
+}
+
+async function serve(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
+  const port = portOption(args);
+  const host = stringOption(args, 'host');
+  const config = configFrom(args, env, { ...(port === undefined ? {} : { port }), ...(host === undefined ? {} : { host }) }, false);
+  const app = await buildApp(config, { logLevel: 'error' });
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${shownHost}:${address.port}`;
+  const dataDir = resolve(config.dataDir);
+  if (args.options.has('json')) {
+    io.out(JSON.stringify({ url, port: address.port, issuer: config.issuer, audience: config.audience, dataDir }));
+  } else {
+    io.out(`latchkey: auth server listening on ${url}`);
+    io.out(`  issuer:      ${config.issuer}`);
+    io.out(`  audience:    ${config.audience}`);
+    io.out(`  data folder: ${dataDir}`);
+  }
+  return await new Promise<number>((done) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        done(1); // second signal: give up waiting
+        return;
+      }
+      stopping = true;
+      io.err(`latchkey: ${signal} received, stopping`);
+      app.close().then(
+        () => done(0),
+        () => done(1),
+      );
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+async function dev(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
+  const port = portOption(args) ?? (env.PORT !== undefined && env.PORT !== '' ? Number(env.PORT) : undefined);
+  const dataDir = stringOption(args, 'data-dir') ?? env.LATCHKEY_DATA_DIR;
+  const specifier = '@latchkey/shop-example';
+  let shop: { startShop?: (options: { port?: number; dataDir?: string }) => Promise<unknown> };
+  try {
+    shop = (await import(specifier)) as typeof shop;
+  } catch (err) {
+    io.err(`latchkey dev: cannot load the demo shop (${specifier}): ${err instanceof Error ? err.message : String(err)}`);
+    io.err('Install the workspace and build it first: npm install && npm run build');
+    return 1;
+  }
+  if (typeof shop.startShop !== 'function') {
+    io.err(`latchkey dev: ${specifier} does not export startShop()`);
+    return 1;
+  }
+  await shop.startShop({ ...(port === undefined ? {} : { port }), ...(dataDir === undefined ? {} : { dataDir }) });
+  // The shop owns the process from here (it stops its children and exits on Ctrl-C/SIGTERM).
+  return await new Promise<number>(() => {});
+}
+
+async function keysList(store: Store, args: ParsedArgs): Promise<number> {
+  const km = await KeyManager.readOnly(store.keys);
+  const keys = km.list().map((k) => ({ kid: k.kid, alg: k.alg, status: k.status, created_at: new Date(k.createdAt).toISOString() }));
+  if (args.options.has('json')) io.out(JSON.stringify(keys));
+  else if (keys.length === 0) io.out('no signing keys yet (one is generated when the server first starts)');
+  else for (const k of keys) io.out(`${k.kid}  ${k.alg.padEnd(5)}  ${k.status.padEnd(7)}  ${k.created_at}`);
+  return 0;
+}
+
+function userOut(u: User) {
+  return { id: u.id, email: u.email, name: u.name, roles: [...u.roles], disabled: u.disabled, created_at: new Date(u.createdAt).toISOString() };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+async function usersCreate(store: Store, config: ServerConfig, args: ParsedArgs): Promise<number> {
+  const email = stringOption(args, 'email');
+  if (email === undefined || !/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 254) throw new UsageError('users create needs --email <address>');
+  const name = stringOption(args, 'name');
+  const fromStdin = args.options.has('password-stdin');
+  const password = fromStdin ? await readStdin() : randomBytes(18).toString('base64url');
+  const problem = checkNewPassword(password, config);
+  if (problem !== null) {
+    io.err(`latchkey: ${problem}`);
+    return 1;
+  }
+  const result = await store.users.create({ email, name: name ?? null, passwordHash: await argon2idHasher.hash(password) }, Date.now());
+  if (!result.ok) {
+    io.err(`latchkey: a user with email ${email} already exists`);
+    return 1;
+  }
+  const out: Record<string, unknown> = userOut(result.user);
+  // A generated password is shown exactly once, here.
+  if (!fromStdin) out.password = password;
+  if (args.options.has('json')) io.out(JSON.stringify(out));
+  else {
+    io.out(`created user ${result.user.email} (${result.user.id})`);
+    if (!fromStdin) io.out(`password (shown once): ${password}`);
+  }
+  return 0;
+}
+
+async function usersList(store: Store, args: ParsedArgs): Promise<number> {
+  const users = (await store.users.list()).map(userOut);
+  if (args.options.has('json')) io.out(JSON.stringify(users));
+  else if (users.length === 0) io.out('no users');
+  else for (const u of users) io.out(`${u.id}  ${u.email}${u.disabled ? '  (disabled)' : ''}`);
+  return 0;
+}
+
+async function usersDisable(store: Store, args: ParsedArgs, who: string | undefined): Promise<number> {
+  if (who === undefined) throw new UsageError('users disable needs <email|id>');
+  const user = (await store.users.findById(who)) ?? (await store.users.findByEmail(who));
+  if (user === null) {
+    io.err(`latchkey: no user "${who}"`);
+    return 1;
+  }
+  await store.users.setDisabled(user.id, true);
+  const revoked = await store.sessions.revokeAllForUser(user.id, 'user_disabled', Date.now());
+  if (args.options.has('json')) io.out(JSON.stringify({ ...userOut({ ...user, disabled: true }), sessions_revoked: revoked }));
+  else io.out(`disabled ${user.email}; revoked ${revoked} session(s)`);
+  return 0;
+}
+
+async function tokenInspect(store: Store, config: ServerConfig, args: ParsedArgs, jwt: string | undefined): Promise<number> {
+  if (jwt === undefined) throw new UsageError('token inspect needs <jwt>');
+  const km = await KeyManager.readOnly(store.keys);
+  const result = await inspectToken(jwt.trim(), km.jwks(), config, store, Date.now());
+  const claims = result.claims === null ? null : { ...result.claims };
+  // The CSRF value is a secret bound to the browser; never echo it.
+  if (claims !== null && typeof claims.csrf === 'string') claims.csrf = `<redacted, ${claims.csrf.length} chars>`;
+  if (args.options.has('json')) {
+    io.out(JSON.stringify({ header: result.header, claims, checks: result.checks, valid: result.valid }));
+  } else {
+    io.out(`header: ${JSON.stringify(result.header, null, 2)}`);
+    io.out(`claims: ${JSON.stringify(claims, null, 2)}`);
+    io.out('checks:');
+    for (const c of result.checks) io.out(`  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(18)} ${c.detail}`);
+    io.out(result.valid ? 'result: valid' : 'result: INVALID');
+  }
+  return result.valid ? 0 : 1;
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(entry)).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      io.err(`latchkey: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,130 @@
+import { describe, it, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+
+function run(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [CLI, ...args], { env, timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin?.end(input ?? '');
+  });
+}
+
+describe('latchkey CLI over real HTTP', () => {
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+  let server: ChildProcess | undefined;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'latchkey-cli-'));
+    env = {
+      PATH: process.env.PATH,
+      LATCHKEY_DATA_DIR: join(dir, 'data'),
+      LATCHKEY_ISSUER: 'http://localhost:8080',
+      LATCHKEY_AUDIENCE: 'shop-api',
+      LATCHKEY_CORS_ORIGINS: 'http://localhost:8080',
+    };
+  });
+  after(() => {
+    if (server !== undefined && server.exitCode === null) server.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(existsSync(dir), false);
+  });
+
+  it('serve starts on a free port, serves JWKS and login, and stops cleanly on SIGTERM', async () => {
+    const created = await run(['users', 'create', '--email', 'cli@example.com', '--password-stdin', '--json'], env, 'a long enough password\n');
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal(JSON.parse(created.stdout).email, 'cli@example.com');
+    assert.equal(created.stdout.includes('a long enough password'), false);
+
+    server = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines = createInterface({ input: server.stdout! });
+    let url = '';
+    for await (const line of lines) {
+      const m = /listening on (http:\/\/\S+)/.exec(line);
+      if (m?.[1] !== undefined) {
+        url = m[1];
+        break;
+      }
+    }
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+
+    const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as { keys: { alg: string }[] };
+    assert.equal(jwks.keys[0]?.alg, 'ES256');
+
+    const login = await fetch(`${url}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'cli@example.com', password: 'a long enough password' }),
+    });
+    assert.equal(login.status, 200);
+    const cookies = login.headers.getSetCookie();
+    assert.equal(cookies.length, 2);
+    assert.ok(login.headers.get('x-csrf-token'));
+    const at = cookies[0]!.split(';')[0]!.slice('__Host-lk_at='.length);
+
+    const me = await fetch(`${url}/auth/me`, { headers: { authorization: `Bearer ${at}` } });
+    assert.equal(me.status, 200);
+    assert.equal(((await me.json()) as { user: { email: string } }).user.email, 'cli@example.com');
+
+    // token inspect, against the same data folder, accepts the live token
+    const inspected = await run(['token', 'inspect', at, '--json'], env);
+    assert.equal(inspected.code, 0, inspected.stdout);
+    const report = JSON.parse(inspected.stdout);
+    assert.equal(report.valid, true);
+    assert.match(report.claims.csrf, /^<redacted/);
+
+    // …and explains a tampered one
+    const parts = at.split('.');
+    const tampered = `${parts[0]}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(parts[1]!, 'base64url').toString()), sub: 'someone-else' })).toString('base64url')}.${parts[2]}`;
+    const bad = await run(['token', 'inspect', tampered, '--json'], env);
+    assert.equal(bad.code, 1);
+    assert.deepEqual(JSON.parse(bad.stdout).checks.filter((c: { ok: boolean }) => !c.ok).map((c: { name: string }) => c.name), ['signature']);
+
+    const exited = once(server, 'exit');
+    server.kill('SIGTERM');
+    const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+    assert.equal(signal, null);
+    assert.equal(code, 0);
+  });
+
+  it('keys list and users list print JSON; users disable revokes', async () => {
+    const keys = await run(['keys', 'list', '--json'], env);
+    assert.equal(keys.code, 0);
+    const parsed = JSON.parse(keys.stdout);
+    assert.equal(parsed.length, 1);
+    assert.equal(parsed[0].status, 'active');
+    const disabled = await run(['users', 'disable', 'CLI@example.com', '--json'], env);
+    assert.equal(disabled.code, 0, disabled.stderr);
+    assert.equal(JSON.parse(disabled.stdout).sessions_revoked, 1);
+    const users = JSON.parse((await run(['users', 'list', '--json'], env)).stdout);
+    assert.equal(users[0].disabled, true);
+  });
+
+  it('usage errors exit 2 with a message; --help exits 0', async () => {
+    const bad = await run(['frobnicate'], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown command/);
+    const help = await run(['--help'], env);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /token inspect/);
+    const badPort = await run(['serve', '--port', 'eighty'], env);
+    assert.equal(badPort.code, 2);
+  });
+
+  it('bad configuration fails fast naming the option', async () => {
+    const res = await run(['serve', '--port', '0'], { ...env, LATCHKEY_ACCESS_TTL: '999999' });
+    assert.equal(res.code, 1);
+    assert.match(res.stderr, /accessTokenTtlSeconds/);
+  });
+});
