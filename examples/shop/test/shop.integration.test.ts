@@ -1,0 +1,130 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { CookieJar, startTestShop } from './helpers.js';
+
+let env: Awaited<ReturnType<typeof startTestShop>>;
+let base: string;
+
+before(async () => {
+  env = await startTestShop();
+  base = env.shop.url;
+});
+after(async () => {
+  await env?.close();
+});
+
+/** A first-party browser-like client: cookie jar, same-origin Origin header, the CSRF value it was given. */
+function client() {
+  const jar = new CookieJar();
+  let csrf: string | null = null;
+  async function call(path: string, init: { method?: string; json?: unknown; csrf?: boolean } = {}): Promise<Response> {
+    const headers: Record<string, string> = { origin: base };
+    const cookie = jar.header(path.split('?')[0] ?? path);
+    if (cookie) headers['cookie'] = cookie;
+    if (init.csrf !== false && csrf !== null) headers['x-csrf-token'] = csrf;
+    if (init.json !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(base + path, {
+      method: init.method ?? 'GET',
+      headers,
+      ...(init.json === undefined ? {} : { body: JSON.stringify(init.json) }),
+    });
+    jar.store(res);
+    const next = res.headers.get('x-csrf-token');
+    if (next) csrf = next;
+    return res;
+  }
+  return { jar, call, csrf: () => csrf };
+}
+
+test('the launcher printed every URL and the data folder', () => {
+  const text = env.output.join('\n');
+  for (const url of Object.values(env.shop.urls)) assert.ok(text.includes(url), url);
+  assert.ok(text.includes(env.shop.dataDir));
+  assert.match(env.shop.url, /^http:\/\/localhost:\d+$/);
+});
+
+test('full journey over real HTTP: signup, login, cart with CSRF, recommendations, profile, orders, refresh, logout', async () => {
+  const user = client();
+  const email = `ada-${Date.now()}@example.com`;
+  const password = 'correct horse battery staple';
+
+  let res = await user.call('/auth/signup', { method: 'POST', json: { email, password, name: 'Ada' } });
+  assert.equal(res.status, 201);
+
+  res = await user.call('/auth/login', { method: 'POST', json: { email, password } });
+  assert.equal(res.status, 200);
+  assert.ok(user.jar.has('__Host-lk_at') && user.jar.has('__Secure-lk_rt'));
+  assert.ok(user.csrf());
+
+  res = await user.call('/api/cart/items', { method: 'POST', json: { productId: 'espresso-beans', quantity: 2 } });
+  assert.equal(res.status, 200);
+  res = await user.call('/api/cart/items', { method: 'POST', json: { productId: 'sencha', quantity: 1 } });
+  assert.deepEqual(((await res.json()) as { items: { productId: string }[] }).items.map((i) => i.productId), ['espresso-beans', 'sencha']);
+
+  // The CSRF rule: the cookie alone is not enough for an unsafe method.
+  res = await user.call('/api/cart/items', { method: 'POST', json: { productId: 'pothos', quantity: 1 }, csrf: false });
+  assert.equal(res.status, 403);
+  const refused = (await res.json()) as { error: string };
+  assert.match(refused.error, /csrf/);
+
+  res = await user.call('/api/cart/items/sencha', { method: 'DELETE' });
+  assert.equal(res.status, 200);
+
+  res = await user.call('/api/recommendations');
+  assert.equal(res.status, 200);
+  const recs = (await res.json()) as { recommendations: { product: { id: string } }[]; basedOn: string[] };
+  assert.deepEqual(recs.basedOn, ['espresso-beans']);
+  assert.ok(recs.recommendations.some((r) => r.product.id === 'moka-pot'));
+  assert.ok(!recs.recommendations.some((r) => r.product.id === 'espresso-beans'));
+
+  res = await user.call('/auth/me');
+  const me = (await res.json()) as { user: { id: string; email: string } };
+  assert.equal(me.user.email, email);
+
+  res = await user.call('/api/customer/profile');
+  assert.equal(res.status, 200);
+  assert.equal(((await res.json()) as { profile: { subject: string } }).profile.subject, me.user.id);
+
+  res = await user.call('/api/customer/orders', { method: 'POST', json: { items: [{ productId: 'espresso-beans', quantity: 2 }] } });
+  assert.equal(res.status, 201);
+  assert.equal(((await res.json()) as { order: { total: number } }).order.total, 4800);
+  res = await user.call('/api/customer/orders');
+  assert.equal(((await res.json()) as { orders: unknown[] }).orders.length, 1);
+
+  // Refresh rotates the session and hands out a new CSRF token; the old one stops working.
+  const oldCsrf = user.csrf();
+  res = await user.call('/auth/refresh', { method: 'POST' });
+  assert.equal(res.status, 200);
+  assert.notEqual(user.csrf(), oldCsrf);
+  res = await user.call('/api/cart/items', { method: 'POST', json: { productId: 'pothos', quantity: 1 } });
+  assert.equal(res.status, 200);
+
+  res = await user.call('/auth/logout', { method: 'POST' });
+  assert.equal(res.status, 204);
+  assert.ok(!user.jar.has('__Host-lk_at') && !user.jar.has('__Secure-lk_rt'), 'logout clears both cookies');
+  res = await user.call('/api/cart');
+  assert.equal(res.status, 401);
+  assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer realm="latchkey"/);
+});
+
+test('a cart POST with the cookie but without X-CSRF-Token is 403 and changes nothing', async () => {
+  const user = client();
+  const email = `csrf-${Date.now()}@example.com`;
+  await user.call('/auth/signup', { method: 'POST', json: { email, password: 'another long password' } });
+  await user.call('/auth/login', { method: 'POST', json: { email, password: 'another long password' } });
+  const res = await user.call('/api/cart/items', { method: 'POST', json: { productId: 'pothos', quantity: 1 }, csrf: false });
+  assert.equal(res.status, 403);
+  const cart = (await (await user.call('/api/cart')).json()) as { items: unknown[] };
+  assert.deepEqual(cart.items, []);
+});
+
+test('public catalog and security headers through the gateway', async () => {
+  const res = await fetch(`${base}/api/products`);
+  assert.equal(res.status, 200);
+  assert.ok((((await res.json()) as { products: unknown[] }).products.length) >= 12);
+  const page = await fetch(`${base}/`);
+  assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+  const jwks = await fetch(`${base}/.well-known/jwks.json`);
+  assert.equal(jwks.status, 200);
+  assert.ok(Array.isArray(((await jwks.json()) as { keys: unknown[] }).keys));
+});
