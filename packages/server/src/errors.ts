@@ -77,10 +77,10 @@ export class AccountDisabledError extends LatchkeyError {
   }
 }
 
-/** 401 — no access token was presented (RFC 6750 §3.1: no `error` attribute in WWW-Authenticate). */
-export class MissingTokenError extends LatchkeyError {
+/** 401 — no access token was presented (RFC 6750 §3.1: no `error` attribute in WWW-Authenticate). Same code as @latchkey/verify. */
+export class MissingCredentialsError extends LatchkeyError {
   constructor(message = 'Authentication required.') {
-    super('missing_token', 401, message);
+    super('missing_credentials', 401, message);
   }
 }
 
@@ -105,10 +105,17 @@ export class RefreshTokenReusedError extends LatchkeyError {
   }
 }
 
-/** 403 — the `X-CSRF-Token` header is missing or does not match the session. */
-export class CsrfError extends LatchkeyError {
-  constructor(message = 'Missing or invalid X-CSRF-Token header.') {
-    super('csrf_failed', 403, message);
+/** 403 — a cookie request to refresh/logout came without an `X-CSRF-Token` header. Same code as @latchkey/verify. */
+export class CsrfTokenMissingError extends LatchkeyError {
+  constructor(message = 'The X-CSRF-Token header is required.') {
+    super('csrf_token_missing', 403, message);
+  }
+}
+
+/** 403 — the `X-CSRF-Token` header does not match the session's CSRF token. Same code as @latchkey/verify. */
+export class CsrfTokenMismatchError extends LatchkeyError {
+  constructor(message = 'The X-CSRF-Token header does not match the session.') {
+    super('csrf_token_mismatch', 403, message);
   }
 }
 
@@ -119,10 +126,10 @@ export class CrossSiteRequestError extends LatchkeyError {
   }
 }
 
-/** 500 — an unexpected internal failure; details go to the log, never to the client. */
-export class ServerError extends LatchkeyError {
+/** 500 — an unexpected internal failure; details go to the log, never to the client. Same code as @latchkey/verify. */
+export class InternalError extends LatchkeyError {
   constructor(message = 'An internal error occurred.') {
-    super('server_error', 500, message);
+    super('internal_error', 500, message);
   }
 }
 
@@ -146,11 +153,12 @@ export const SERVER_ERROR_CODES = {
   signup_disabled: 403,
   invalid_credentials: 401,
   account_disabled: 403,
-  missing_token: 401,
+  missing_credentials: 401,
   invalid_token: 401,
   invalid_refresh_token: 401,
   refresh_token_reused: 401,
-  csrf_failed: 403,
+  csrf_token_missing: 403,
+  csrf_token_mismatch: 403,
   cross_site_request: 403,
-  server_error: 500,
+  internal_error: 500,
 } as const satisfies Record<string, number>;

@@ -139,7 +139,8 @@ describe('auth server routes', () => {
   it('logout identified by the access cookie alone also needs the CSRF header', async () => {
     const session = await loginCookie(s.app);
     const cookie = `__Host-lk_at=${session.at}`;
-    assertJsonError(await s.app.inject({ method: 'POST', url: '/auth/logout', headers: { cookie } }), 403, 'csrf_failed');
+    assertJsonError(await s.app.inject({ method: 'POST', url: '/auth/logout', headers: { cookie } }), 403, 'csrf_token_missing');
+    assertJsonError(await s.app.inject({ method: 'POST', url: '/auth/logout', headers: { cookie, 'x-csrf-token': 'nope' } }), 403, 'csrf_token_mismatch');
     const ok = await s.app.inject({ method: 'POST', url: '/auth/logout', headers: { cookie, 'x-csrf-token': session.csrf } });
     assert.equal(ok.statusCode, 204);
   });

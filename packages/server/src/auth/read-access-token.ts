@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
-import { InvalidTokenError, MissingTokenError } from '../errors.js';
+import { InvalidRequestError, InvalidTokenError, MissingCredentialsError } from '../errors.js';
 import { ACCESS_COOKIE, readCookie } from '../http/cookies.js';
 import { verifyOwnAccessToken, type AccessTokenClaims } from '../tokens/access-token.js';
 
@@ -14,7 +14,7 @@ export function readAccessToken(request: FastifyRequest): AccessCredential | nul
   const authz = request.headers.authorization;
   if (authz !== undefined) {
     const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(authz);
-    if (m === null || m[1] === undefined) throw new InvalidTokenError('The Authorization header must be "Bearer <token>".');
+    if (m === null || m[1] === undefined) throw new InvalidRequestError('The Authorization header must be "Bearer <token>".');
     return { token: m[1], source: 'bearer' };
   }
   const cookie = readCookie(request.headers.cookie, ACCESS_COOKIE);
@@ -24,7 +24,7 @@ export function readAccessToken(request: FastifyRequest): AccessCredential | nul
 /** Verifies the request's access token with the server's own keys and checks its session is live. */
 export async function authenticate(ctx: AppContext, request: FastifyRequest): Promise<{ claims: AccessTokenClaims; credential: AccessCredential }> {
   const credential = readAccessToken(request);
-  if (credential === null) throw new MissingTokenError();
+  if (credential === null) throw new MissingCredentialsError();
   let claims: AccessTokenClaims;
   try {
     claims = await verifyOwnAccessToken(ctx.keys, ctx.config, credential.token, ctx.now());

@@ -4,11 +4,11 @@ import {
   LatchkeyError,
   NotFoundError,
   PayloadTooLargeError,
-  ServerError,
+  InternalError,
   UnsupportedMediaTypeError,
 } from '../errors.js';
 
-/** Maps anything thrown in a request to one catalogue error. Unknown errors become `server_error` (details logged only). */
+/** Maps anything thrown in a request to one catalogue error. Unknown errors become `internal_error` (details logged only). */
 export function toLatchkeyError(err: unknown): LatchkeyError {
   if (err instanceof LatchkeyError) return err;
   const e = err as Partial<FastifyError> | undefined;
@@ -31,7 +31,7 @@ export function toLatchkeyError(err: unknown): LatchkeyError {
   if (status === 415) return new UnsupportedMediaTypeError();
   if (status === 404) return new NotFoundError();
   if (status >= 400 && status < 500) return new InvalidRequestError('The request is malformed.');
-  return new ServerError();
+  return new InternalError();
 }
 
 function describeValidation(e: Partial<FastifyError>): string {
@@ -51,7 +51,7 @@ export function sendError(reply: FastifyReply, err: LatchkeyError): FastifyReply
   if (err.status === 401) {
     // RFC 6750 §3: no `error` attribute when the request carried no credentials at all.
     const challenge =
-      err.code === 'missing_token'
+      err.code === 'missing_credentials'
         ? 'Bearer realm="latchkey"'
         : err.code === 'invalid_token'
           ? `Bearer realm="latchkey", error="invalid_token", error_description="${err.message.replaceAll('"', "'")}"`

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
-import { CsrfError } from '../errors.js';
 import type { Session } from '../store/types.js';
 import { assertSameSite } from '../http/origin-guard.js';
-import { ACCESS_COOKIE, clearedCookies, CSRF_HEADER, readCookie, REFRESH_COOKIE } from '../http/cookies.js';
+import { assertCsrfHeader } from '../auth/csrf.js';
+import { ACCESS_COOKIE, clearedCookies, readCookie, REFRESH_COOKIE } from '../http/cookies.js';
 import { verifyOwnAccessToken } from '../tokens/access-token.js';
 import { safeEqual, sha256 } from '../tokens/crypto.js';
 import { parseRefreshToken } from '../tokens/refresh-token.js';
@@ -58,10 +58,7 @@ export function logoutRoutes(app: FastifyInstance, ctx: AppContext): void {
         }
       }
       if (session !== null && session.revokedAt === null) {
-        const header = request.headers[CSRF_HEADER.toLowerCase()];
-        if (typeof header !== 'string' || session.csrfHash === null || !safeEqual(sha256(header), session.csrfHash)) {
-          throw new CsrfError();
-        }
+        assertCsrfHeader(request, session.csrfHash);
         await ctx.store.sessions.revoke(session.id, 'logout', now);
       }
       return reply.header('set-cookie', clearedCookies()).code(204).send();

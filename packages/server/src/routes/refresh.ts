@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppContext } from '../context.js';
-import { CsrfError, InvalidRefreshTokenError, InvalidRequestError, RefreshTokenReusedError, type LatchkeyError } from '../errors.js';
+import { InvalidRefreshTokenError, InvalidRequestError, RefreshTokenReusedError, type LatchkeyError } from '../errors.js';
 import { assertSameSite } from '../http/origin-guard.js';
-import { clearedCookies, CSRF_HEADER, readCookie, REFRESH_COOKIE } from '../http/cookies.js';
+import { assertCsrfHeader } from '../auth/csrf.js';
+import { clearedCookies, readCookie, REFRESH_COOKIE } from '../http/cookies.js';
 import { sendError } from '../http/error-handler.js';
 import { issueAccessToken, NATIVE_CLIENT_ID, WEB_CLIENT_ID } from '../tokens/access-token.js';
 import { randomToken, safeEqual, sha256 } from '../tokens/crypto.js';
@@ -60,10 +61,7 @@ export function refreshRoutes(app: FastifyInstance, ctx: AppContext): void {
       // The CSRF check guards the happy path. A stale (already rotated) secret skips it on purpose:
       // nothing is issued for it, and it must reach the store so reuse is detected and the session revoked.
       if (cookieMode && safeEqual(session.refreshHash, presentedHash)) {
-        const header = request.headers[CSRF_HEADER.toLowerCase()];
-        if (typeof header !== 'string' || session.csrfHash === null || !safeEqual(sha256(header), session.csrfHash)) {
-          throw new CsrfError();
-        }
+        assertCsrfHeader(request, session.csrfHash);
       }
 
       const user = await ctx.store.users.findById(session.userId);
