@@ -1,0 +1,277 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startTestShop } from './helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium && process.env['CI'] === 'true') {
+  throw new Error(`${CHROMIUM} is missing and CI=true: install Debian's chromium (apt-get install -y chromium)`);
+}
+const skip = hasChromium ? false : `${CHROMIUM} not found: end-to-end browser tests skipped (apt-get install -y chromium)`;
+
+let env: Awaited<ReturnType<typeof startTestShop>> | undefined;
+let browser: Browser | undefined;
+let attacker: Server | undefined;
+let attackerUrl = '';
+let shopUrl = '';
+
+before(async () => {
+  if (skip) return;
+  env = await startTestShop();
+  shopUrl = env.shop.url; // http://localhost:<port>
+  // The attacker's site: a different *site* (127.0.0.1 vs localhost), serving an empty page.
+  attacker = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>totally legit</title><body>hi</body>');
+  });
+  await new Promise<void>((r) => attacker!.listen(0, '127.0.0.1', r));
+  attackerUrl = `http://127.0.0.1:${(attacker.address() as AddressInfo).port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (attacker) {
+    attacker.closeAllConnections();
+    await new Promise((r) => attacker!.close(r));
+  }
+  await env?.close();
+});
+
+interface Watched {
+  page: Page;
+  problems: string[];
+}
+
+/** A page whose script errors and CSP violations are collected (the page must work under its CSP). */
+async function openShop(context: BrowserContext): Promise<Watched> {
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy/i.test(msg.text())) problems.push(`csp: ${msg.text()}`);
+  });
+  await page.goto(shopUrl);
+  await page.locator('body[data-ready="true"]').waitFor();
+  return { page, problems };
+}
+
+let userCount = 0;
+async function signupAndLogin(page: Page): Promise<{ email: string; password: string }> {
+  userCount += 1;
+  const email = `shopper${userCount}-${Date.now()}@example.com`;
+  const password = 'a perfectly long passphrase';
+  await page.getByTestId('signup-name').fill(`Shopper ${userCount}`);
+  await page.getByTestId('signup-email').fill(email);
+  await page.getByTestId('signup-password').fill(password);
+  await page.getByTestId('signup-submit').click();
+  await page.locator('#status', { hasText: 'Account created' }).waitFor();
+  await page.getByTestId('login-email').fill(email);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('user-email').filter({ hasText: email }).waitFor();
+  return { email, password };
+}
+
+const cartIds = (page: Page): Promise<string[]> =>
+  page.locator('[data-testid="cart-line"]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset['productId'] ?? ''));
+const recIds = (page: Page): Promise<string[]> =>
+  page.locator('[data-testid="recommendation"]').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset['productId'] ?? ''));
+
+/** The cart as the server has it, read by the page itself (same-origin, cookies attached). */
+const serverCart = (page: Page): Promise<{ status: number; ids: string[] }> =>
+  page.evaluate(async () => {
+    const res = await fetch('/api/cart', { credentials: 'same-origin' });
+    const body = (await res.json()) as { items?: { productId: string }[] };
+    return { status: res.status, ids: (body.items ?? []).map((i) => i.productId) };
+  });
+
+test('journey: signup, login, browse, add, remove, recommendations follow the cart, profile, order, silent refresh, logout', { skip, timeout: 120_000 }, async () => {
+  const context = await browser!.newContext();
+  try {
+    const { page, problems } = await openShop(context);
+    assert.ok((await page.getByTestId('product').count()) >= 12, 'the catalog is shown before login');
+    assert.equal(await page.getByTestId('auth').isVisible(), true);
+
+    const { email } = await signupAndLogin(page);
+    assert.equal(await page.getByTestId('account').isVisible(), true);
+
+    // Empty cart → popular recommendations.
+    await page.locator('#recommendations[data-based-on=""]').waitFor({ state: 'attached' });
+    assert.equal(await page.getByTestId('recommendation').count(), 4);
+
+    await page.getByTestId('add-espresso-beans').click();
+    await page.locator('#recommendations[data-based-on="espresso-beans"]').waitFor({ state: 'attached' });
+    assert.deepEqual(await cartIds(page), ['espresso-beans']);
+    const withBeans = await recIds(page);
+    assert.ok(withBeans.includes('moka-pot') && withBeans.includes('burr-grinder'), withBeans.join());
+
+    await page.getByTestId('add-sencha').click();
+    await page.locator('#recommendations[data-based-on="espresso-beans,sencha"]').waitFor({ state: 'attached' });
+    await page.getByTestId('add-espresso-beans').click();
+    await page.locator('[data-testid="qty-espresso-beans"]').and(page.locator('[value="2"]')).waitFor();
+
+    await page.getByTestId('remove-espresso-beans').click();
+    await page.locator('#recommendations[data-based-on="sencha"]').waitFor({ state: 'attached' });
+    assert.deepEqual(await cartIds(page), ['sencha']);
+    const withTea = await recIds(page);
+    assert.notDeepEqual(withTea, withBeans, 'recommendations changed with the cart');
+    assert.ok(withTea.includes('cast-iron-teapot'), withTea.join());
+    assert.ok(!withTea.includes('sencha'), 'never recommends what is in the cart');
+    assert.equal(await page.getByTestId('cart-total').textContent(), '$12.00');
+
+    // Tokens are HttpOnly: the page cannot read them, the browser holds them.
+    const visible = await page.evaluate(() => document.cookie);
+    assert.doesNotMatch(visible, /lk_at|lk_rt/);
+    const held = (await context.cookies(shopUrl)).map((c) => c.name);
+    assert.ok(held.includes('__Host-lk_at'), held.join());
+    assert.ok((await context.cookies(`${shopUrl}/auth/refresh`)).some((c) => c.name === '__Secure-lk_rt' && c.httpOnly));
+    const csrfBefore = await page.evaluate(() => localStorage.getItem('latchkey.csrf'));
+    assert.ok(csrfBefore && csrfBefore.length > 10);
+
+    // Profile and orders.
+    assert.equal(await page.getByTestId('profile-email').textContent(), email);
+    await page.getByTestId('profile-name-input').fill('Grace Hopper');
+    await page.getByTestId('profile-save').click();
+    await page.getByTestId('profile-name').filter({ hasText: 'Grace Hopper' }).waitFor();
+    await page.getByTestId('place-order').click();
+    await page.getByTestId('order').first().waitFor();
+    await page.locator('#cart[data-count="0"]').waitFor({ state: 'attached' });
+    assert.equal(await page.getByTestId('order').count(), 1);
+
+    // Silent refresh: the access cookie "expires"; the next request gets 401, the client refreshes
+    // once (rotating the CSRF token) and retries, and the user notices nothing.
+    await context.clearCookies({ name: '__Host-lk_at' });
+    await page.getByTestId('add-pothos').click();
+    await page.locator('#recommendations[data-based-on="pothos"]').waitFor({ state: 'attached' });
+    assert.deepEqual(await cartIds(page), ['pothos']);
+    const csrfAfter = await page.evaluate(() => localStorage.getItem('latchkey.csrf'));
+    assert.ok(csrfAfter && csrfAfter !== csrfBefore, 'refresh rotated the CSRF token');
+    assert.equal(await page.getByTestId('user-email').textContent(), email);
+
+    // The session survives a reload.
+    await page.reload();
+    await page.locator('body[data-ready="true"][data-auth="in"]').waitFor({ state: 'attached' });
+    assert.deepEqual(await cartIds(page), ['pothos']);
+
+    await page.getByTestId('logout').click();
+    await page.locator('body[data-auth="out"]').waitFor({ state: 'attached' });
+    assert.equal(await page.getByTestId('auth').isVisible(), true);
+    assert.equal(await page.evaluate(() => localStorage.getItem('latchkey.csrf')), null);
+    assert.equal((await serverCart(page)).status, 401);
+    await page.reload();
+    await page.locator('body[data-ready="true"][data-auth="out"]').waitFor({ state: 'attached' });
+
+    assert.deepEqual(problems, [], 'no script errors or CSP violations');
+  } finally {
+    await context.close();
+  }
+});
+
+test('csrf rule in the browser: a page fetch without X-CSRF-Token is refused, with it succeeds', { skip, timeout: 60_000 }, async () => {
+  const context = await browser!.newContext();
+  try {
+    const { page } = await openShop(context);
+    await signupAndLogin(page);
+    const post = (withHeader: boolean) =>
+      page.evaluate(async (withHeader) => {
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        const csrf = localStorage.getItem('latchkey.csrf');
+        if (withHeader && csrf) headers['x-csrf-token'] = csrf;
+        const res = await fetch('/api/cart/items', {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers,
+          body: JSON.stringify({ productId: 'dark-chocolate', quantity: 1 }),
+        });
+        return { status: res.status, body: (await res.json()) as { error?: string } };
+      }, withHeader);
+
+    const without = await post(false);
+    assert.equal(without.status, 403);
+    assert.match(without.body.error ?? '', /csrf/);
+    assert.deepEqual((await serverCart(page)).ids, []);
+
+    const withIt = await post(true);
+    assert.equal(withIt.status, 200);
+    assert.deepEqual((await serverCart(page)).ids, ['dark-chocolate']);
+  } finally {
+    await context.close();
+  }
+});
+
+test('cross-site rule: a page on another site cannot change the cart by form POST or fetch with credentials', { skip, timeout: 60_000 }, async () => {
+  const context = await browser!.newContext();
+  try {
+    const { page } = await openShop(context);
+    await signupAndLogin(page);
+    await page.getByTestId('add-desk-lamp').click();
+    await page.locator('#recommendations[data-based-on="desk-lamp"]').waitFor({ state: 'attached' });
+    const target = `${shopUrl}/api/cart/items`;
+
+    const evil = await context.newPage();
+    evil.setDefaultTimeout(15_000);
+    await evil.goto(attackerUrl);
+
+    // 1. Fetch with credentials: a simple no-cors POST (text/plain), and a JSON POST that needs a preflight.
+    const outcomes = await evil.evaluate(async (target) => {
+      const body = JSON.stringify({ productId: 'pothos', quantity: 1 });
+      const results: string[] = [];
+      try {
+        const r = await fetch(target, { method: 'POST', mode: 'no-cors', credentials: 'include', headers: { 'content-type': 'text/plain' }, body });
+        results.push(`no-cors:${r.type}`);
+      } catch (e) {
+        results.push(`no-cors:error:${String(e)}`);
+      }
+      try {
+        const r = await fetch(target, { method: 'POST', credentials: 'include', headers: { 'content-type': 'application/json', 'x-csrf-token': 'guessed' }, body });
+        results.push(`cors:${r.status}`);
+      } catch {
+        results.push('cors:blocked');
+      }
+      return results;
+    }, target);
+    // no-cors gives an opaque response at best (Chromium fails it outright because of the gateway's
+    // Cross-Origin-Resource-Policy); the JSON request dies at the preflight. Either way the attacker
+    // reads nothing, and the cart check below proves nothing was written.
+    assert.match(outcomes[0] ?? '', /^no-cors:(opaque|error:)/);
+    assert.equal(outcomes[1], 'cors:blocked');
+
+    // 2. Classic form POSTs (a text/plain one shaped like JSON, and a url-encoded one).
+    for (const enctype of ['text/plain', 'application/x-www-form-urlencoded']) {
+      await evil.goto(attackerUrl);
+      const navigation = evil.waitForURL(target);
+      await evil.evaluate(
+        ({ target, enctype }) => {
+          const form = document.createElement('form');
+          form.method = 'POST';
+          form.action = target;
+          form.enctype = enctype;
+          const input = document.createElement('input');
+          input.type = 'hidden';
+          input.name = '{"productId":"pothos","quantity":1,"x":"';
+          input.value = '"}';
+          form.append(input);
+          document.body.append(form);
+          form.submit();
+        },
+        { target, enctype },
+      );
+      await navigation;
+      const landed = await evil.evaluate(() => document.body.innerText);
+      assert.doesNotMatch(landed, /"items"/, `${enctype}: the form must not get a cart back`);
+    }
+    await evil.close();
+
+    assert.deepEqual((await serverCart(page)).ids, ['desk-lamp'], 'the cart is unchanged');
+  } finally {
+    await context.close();
+  }
+});
