@@ -7,6 +7,7 @@ import { KeyManager } from './keys/key-manager.js';
 import type { KeyProtector } from './keys/protector.js';
 import { argon2idHasher, dummyHashFor, type PasswordHasher } from './auth/passwords.js';
 import { installErrorHandling, sendError, toLatchkeyError } from './http/error-handler.js';
+import { clientErrorHandler } from './http/client-error.js';
 import { installJsonOnly } from './http/json-body.js';
 import { installCors } from './http/cors.js';
 import { signupRoutes } from './routes/signup.js';
@@ -56,10 +57,12 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
     return503OnClosing: true,
     // Fastify's defaults would silently strip unknown fields and coerce types; we reject both.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
-    // Errors raised before routing (bad URL, bad Content-Type header) get the same JSON shape.
+    // Errors raised before routing (bad URL, over-long parameter) get the same JSON shape…
     frameworkErrors: (err, _request, reply) => {
       sendError(reply, toLatchkeyError(err));
     },
+    // …and so do requests Node's HTTP parser refuses before Fastify sees them.
+    clientErrorHandler,
   });
 
   installErrorHandling(app);

@@ -42,6 +42,27 @@ export class NotFoundError extends LatchkeyError {
   }
 }
 
+/** 414 — a path parameter or the URL is longer than any valid one (Fastify's `maxParamLength`). */
+export class UriTooLongError extends LatchkeyError {
+  constructor(message = 'The request URL is too long.') {
+    super('uri_too_long', 414, message);
+  }
+}
+
+/** 431 — the request line and headers exceed Node's header size limit (16 KiB by default). */
+export class RequestHeaderTooLargeError extends LatchkeyError {
+  constructor(message = 'The request URL or headers are too large.') {
+    super('request_header_too_large', 431, message);
+  }
+}
+
+/** 408 — the client did not send a complete request in time (Node's `requestTimeout`). */
+export class RequestTimeoutError extends LatchkeyError {
+  constructor(message = 'The request was not received in time.') {
+    super('request_timeout', 408, message);
+  }
+}
+
 /** 400 — the password is shorter than `passwordMinLength` or longer than `passwordMaxBytes`. */
 export class InvalidPasswordError extends LatchkeyError {
   constructor(message: string) {
@@ -148,6 +169,9 @@ export const SERVER_ERROR_CODES = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   not_found: 404,
+  uri_too_long: 414,
+  request_header_too_large: 431,
+  request_timeout: 408,
   invalid_password: 400,
   email_taken: 409,
   signup_disabled: 403,

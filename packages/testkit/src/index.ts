@@ -1,6 +1,6 @@
 /**
- * `@latchkey/testkit`: test keys, a token factory that also forges, and the shared adapter
- * conformance suite.
+ * `@latchkey/testkit`: test keys, a token factory that also forges, the shared adapter conformance
+ * suite and the shared hostile-URL suite.
  * @packageDocumentation
  */
 export { generateKeyPair } from './keys.js';
@@ -13,3 +13,5 @@ export { sendRequest, startJwksServer, unreachableUrl } from './http.js';
 export type { TestResponse, JwksServer } from './http.js';
 export { runAdapterSuite } from './adapter-suite.js';
 export type { AdapterApp, MakeAdapterApp, SuiteVerifierOptions } from './adapter-suite.js';
+export { runHostileUrlSuite, hostileRequests, sendRawRequest, assertWireError } from './hostile-urls.js';
+export type { HostileRequest, HostileUrlApp, HostileUrlSuiteOptions, RawResponse } from './hostile-urls.js';
