@@ -25,32 +25,57 @@ export interface HostileRequest {
 /**
  * Sends one HTTP/1.1 request over a plain socket, so the request-target reaches the server untouched
  * (Node's `http.request` and `fetch` normalise `..`, reject NUL bytes and re-encode). Reads until the
- * server closes the connection; decodes a chunked body.
+ * whole message is in (Content-Length or the last chunk) or the server closes; decodes a chunked body.
  */
 export function sendRawRequest(baseUrl: string, method: string, target: string, headers: Record<string, string> = {}): Promise<RawResponse> {
   const { hostname, port } = new URL(baseUrl);
   const lines = [`${method} ${target} HTTP/1.1`, `Host: ${hostname}:${port}`, 'Connection: close'];
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+  const what = `${method} ${target.slice(0, 80)}`;
   return new Promise((resolve, reject) => {
     const socket = connect({ host: hostname, port: Number(port) });
-    const chunks: Buffer[] = [];
-    socket.setTimeout(10_000, () => socket.destroy(new Error(`no answer to ${method} ${target.slice(0, 80)}`)));
-    socket.on('data', (c: Buffer) => chunks.push(c));
+    let received = Buffer.alloc(0);
+    let settled = false;
+    const finish = (result: RawResponse | Error): void => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      if (result instanceof Error) reject(result);
+      else resolve(result);
+    };
+    socket.setTimeout(10_000, () => finish(new Error(`no answer to ${what}`)));
+    socket.on('data', (c: Buffer) => {
+      received = Buffer.concat([received, c]);
+      // Done as soon as the whole message is here: a server may keep the connection open.
+      const complete = completeResponse(received);
+      if (complete !== null) finish(complete);
+    });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       // A server that answers and then resets the connection still answered.
-      if (chunks.length > 0 && err.code === 'ECONNRESET') return;
-      reject(err);
+      if (received.length > 0 && err.code === 'ECONNRESET') return;
+      finish(err);
     });
     socket.on('close', () => {
-      if (chunks.length === 0) return reject(new Error(`connection closed without an answer to ${method} ${target.slice(0, 80)}`));
+      if (received.length === 0) return finish(new Error(`connection closed without an answer to ${what}`));
       try {
-        resolve(parseResponse(Buffer.concat(chunks)));
+        finish(parseResponse(received));
       } catch (err) {
-        reject(err);
+        finish(err instanceof Error ? err : new Error(String(err)));
       }
     });
     socket.write(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'));
   });
+}
+
+/** The parsed response if `raw` holds a whole message (by Content-Length or a final chunk), else null. */
+function completeResponse(raw: Buffer): RawResponse | null {
+  const end = raw.indexOf('\r\n\r\n');
+  if (end === -1) return null;
+  const response = parseResponse(raw);
+  const length = response.headers['content-length'];
+  if (length !== undefined) return raw.length - end - 4 >= Number(length) ? response : null;
+  if (response.headers['transfer-encoding']?.toLowerCase() === 'chunked') return raw.includes('\r\n0\r\n\r\n', end) || raw.subarray(end + 4).toString('latin1').startsWith('0\r\n\r\n') ? response : null;
+  return null;
 }
 
 function parseResponse(raw: Buffer): RawResponse {
@@ -134,6 +159,8 @@ export function hostileRequests(routes: readonly string[]): HostileRequest[] {
 export interface HostileUrlApp {
   /** Base URL, e.g. `http://127.0.0.1:40123`. */
   readonly url: string;
+  /** Sent with every request, e.g. a valid `Authorization: Bearer …` so hostile input gets past authentication. */
+  readonly headers?: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -169,7 +196,7 @@ export function runHostileUrlSuite(name: string, start: () => Promise<HostileUrl
     for (const request of hostileRequests(options.routes)) {
       const outcome = request.queryOnly === true ? 'an answer or a 4xx JSON error' : '4xx JSON {error, error_description}';
       it(`${request.method} ${request.name} → ${outcome}`, async () => {
-        const res = await sendRawRequest(app.url, request.method, request.target);
+        const res = await sendRawRequest(app.url, request.method, request.target, app.headers);
         if (request.queryOnly === true && res.status < 400) return;
         assertWireError(res, options.codes);
       });

@@ -2,7 +2,8 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { latchkeyFastify } from '@latchkey/fastify';
 import type { Principal } from '@latchkey/verify';
 import { cartView } from '../cart-view.js';
-import { errorBody, toShopError } from '../errors.js';
+import { errorBody, notFound, toShopError } from '../errors.js';
+import { fastifyErrorOptions } from '../http-errors.js';
 import { isMain, portFromEnv, runMain } from '../runtime.js';
 import { CartStore } from '../store/cart-store.js';
 import { MAX_QUANTITY, PRODUCT_ID_PATTERN, parseProductId } from '../validate.js';
@@ -30,6 +31,7 @@ export async function buildCartService(options: CartServiceOptions): Promise<Fas
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: 4096,
+    ...fastifyErrorOptions,
     // Fastify's Ajv defaults coerce "1" to 1 and silently drop unknown fields; an API that handles
     // money should refuse both.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
@@ -45,7 +47,7 @@ export async function buildCartService(options: CartServiceOptions): Promise<Fas
     void reply.code(shop.status).send(errorBody(shop));
   });
   app.setNotFoundHandler((_request, reply) => {
-    void reply.code(404).send({ error: 'not_found', error_description: 'no such route' });
+    void reply.code(404).send(errorBody(notFound()));
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));

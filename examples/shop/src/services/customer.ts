@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
 import { latchkey } from '@latchkey/express';
 import type { Principal } from '@latchkey/verify';
-import { errorBody, invalidRequest, ShopError, toShopError } from '../errors.js';
+import { errorBody, invalidRequest, notFound, ShopError, toShopError } from '../errors.js';
+import { installClientErrorHandler } from '../http-errors.js';
 import { isMain, portFromEnv, runMain } from '../runtime.js';
 import { CustomerStore, type Profile } from '../store/customer-store.js';
 import { onlyKeys, parseOrderItems } from '../validate.js';
@@ -27,7 +28,7 @@ function profileView(profile: Profile, who: Principal) {
 
 /** Unsafe methods must send JSON: a cross-site form (urlencoded, multipart, text/plain) is refused. */
 const requireJson: express.RequestHandler = (req, _res, next) => {
-  if (!req.is('application/json')) return next(new ShopError('unsupported_media_type', 415, 'send the body as application/json'));
+  if (!req.is('application/json')) return next(new ShopError('unsupported_media_type', 'send the body as application/json'));
   next();
 };
 
@@ -82,7 +83,7 @@ export function buildCustomerService(options: CustomerServiceOptions): { app: Ex
 
   app.use('/api/customer', api);
 
-  app.use((_req, res) => void res.status(404).json({ error: 'not_found', error_description: 'no such route' }));
+  app.use((_req, res) => void res.status(404).json(errorBody(notFound())));
   const onError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
     const shop = toShopError(err);
     if (shop.status >= 500) console.error('customer: unexpected error', err instanceof Error ? err.message : err);
@@ -97,6 +98,7 @@ export function buildCustomerService(options: CustomerServiceOptions): { app: Ex
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<{ server: Server; close(): Promise<void> }> {
   const service = buildCustomerService({ auth: authOptionsFromEnv(env), dataDir: dataDirFromEnv(env) });
   const server = createServer(service.app);
+  installClientErrorHandler(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(portFromEnv('PORT', 0, env), env['HOST'] ?? '127.0.0.1', resolve);

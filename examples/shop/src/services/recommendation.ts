@@ -1,10 +1,14 @@
 import { Hono } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { getCookie } from 'hono/cookie';
-import { serve, type ServerType } from '@hono/node-server';
+import { createServer, type Server } from 'node:http';
+import { getRequestListener, RequestError } from '@hono/node-server';
 import { latchkey, type LatchkeyEnv } from '@latchkey/hono';
 import { createVerifier } from '@latchkey/verify';
 import type { CartView } from '../cart-view.js';
 import { recommend } from '../recommend.js';
+import { errorBody, invalidRequest, notFound, toShopError } from '../errors.js';
+import { installClientErrorHandler } from '../http-errors.js';
 import { isMain, portFromEnv, requireEnv, runMain } from '../runtime.js';
 import { authOptionsFromEnv, type ServiceAuthOptions } from './config.js';
 
@@ -67,21 +71,47 @@ export function buildRecommendationService(options: RecommendationServiceOptions
     });
   });
 
-  app.notFound((c) => c.json({ error: 'not_found', error_description: 'no such route' }, 404));
-  app.onError((_err, c) => c.json({ error: 'internal_error', error_description: 'internal error' }, 500));
+  app.notFound((c) => c.json(errorBody(notFound()), 404));
+  app.onError((err, c) => {
+    // Hono's own HTTPExceptions carry a status; anything else is a 500 that reveals nothing.
+    const shop = toShopError(err);
+    if (shop.status >= 500) console.error('recommendation: unexpected error', err instanceof Error ? err.message : err);
+    return c.json(errorBody(shop), shop.status as ContentfulStatusCode);
+  });
   return app;
 }
 
+/**
+ * Turns what `@hono/node-server` throws before the app runs (a request line or Host header it cannot
+ * build a URL from: `*`, a backslash in the path, an absolute URL) into the wire error shape; its
+ * default is an empty 400.
+ */
+function requestErrorResponse(err: unknown): Response {
+  const shop = err instanceof RequestError ? invalidRequest('the request URL or Host header is malformed') : toShopError(err);
+  return new Response(JSON.stringify(errorBody(shop)), {
+    status: shop.status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  });
+}
+
 /** Standalone: PORT, HOST, CART_URL, LATCHKEY_ISSUER, LATCHKEY_AUDIENCE, LATCHKEY_JWKS_URI, LATCHKEY_TRUSTED_ORIGINS. */
-export async function main(env: NodeJS.ProcessEnv = process.env): Promise<{ server: ServerType; close(): Promise<void> }> {
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<{ server: Server; close(): Promise<void> }> {
   const app = buildRecommendationService({ auth: authOptionsFromEnv(env), cartUrl: requireEnv('CART_URL', env) });
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: portFromEnv('PORT', 0, env), hostname: env['HOST'] ?? '127.0.0.1' }, () => resolve(s));
-    s.once('error', reject);
+  const hostname = env['HOST'] ?? '127.0.0.1';
+  // `serve()` would not let us answer the adapter's own request errors, so build the listener here.
+  const server = createServer(getRequestListener(app.fetch, { hostname, errorHandler: requestErrorResponse }));
+  installClientErrorHandler(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(portFromEnv('PORT', 0, env), hostname, resolve);
   });
   return {
     server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
