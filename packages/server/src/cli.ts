@@ -4,14 +4,14 @@
  * print data take `--json`. Run `latchkey --help`.
  */
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type ConfigOverrides } from './config/load-config.js';
 import type { ServerConfig } from './config/defaults.js';
 import { buildApp } from './app.js';
-import { openSqliteStore } from './store/sqlite/index.js';
+import { openSqliteStore, SQLITE_FILE_NAME } from './store/sqlite/index.js';
 import type { Store, User } from './store/types.js';
 import { KeyManager } from './keys/key-manager.js';
 import { argon2idHasher } from './auth/passwords.js';
@@ -19,6 +19,7 @@ import { checkNewPassword } from './routes/shared.js';
 import { LatchkeyError } from './errors.js';
 import { parseArgs, portOption, stringOption, UsageError, type ParsedArgs } from './cli/args.js';
 import { inspectToken } from './cli/inspect-token.js';
+import { readServerRecord, SERVER_RECORD_FILE, writeServerRecord } from './cli/server-record.js';
 
 const HELP = `latchkey — the Latchkey authorization server
 
@@ -33,13 +34,21 @@ Commands:
                                      and printed once
   users list                         list users
   users disable <email|id>           disable a user and revoke all their sessions
-  token inspect <jwt>                decode a token and check it against the local key set
+  token inspect <jwt> [--issuer I] [--audience A]
+                                     decode a token and check it against the local key set;
+                                     iss/aud are checked against the flags, else LATCHKEY_ISSUER/
+                                     LATCHKEY_AUDIENCE, else what \`serve\` recorded in
+                                     <data-dir>/latchkey.json, else reported as not checked
 
 Options:
-  --data-dir DIR   data folder (default LATCHKEY_DATA_DIR or ./.latchkey)
+  --data-dir DIR   data folder (default LATCHKEY_DATA_DIR or ./.latchkey); only serve, dev and
+                   users create create it, the other commands need an existing one
   --json           machine-readable output (keys list, users *, token inspect, serve)
   -h, --help       this help
 `;
+
+/** A failure the user can act on: message to stderr, exit 1. */
+class CliFailure extends Error {}
 
 const BOOLEAN_FLAGS = new Set(['json', 'help', 'password-stdin']);
 
@@ -68,21 +77,25 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       case 'dev':
         return await dev(args, env);
       case 'keys':
-        if (sub === 'list') return await withStore(args, env, (store) => keysList(store, args));
+        if (sub === 'list') return await withStore(args, env, 'existing', (store) => keysList(store, args));
         throw new UsageError(`unknown command "keys ${sub ?? ''}" (try: keys list)`);
       case 'users':
-        if (sub === 'create') return await withStore(args, env, (store, config) => usersCreate(store, config, args));
-        if (sub === 'list') return await withStore(args, env, (store) => usersList(store, args));
-        if (sub === 'disable') return await withStore(args, env, (store) => usersDisable(store, args, rest[0]));
+        if (sub === 'create') return await withStore(args, env, 'create', (store, config) => usersCreate(store, config, args));
+        if (sub === 'list') return await withStore(args, env, 'existing', (store) => usersList(store, args));
+        if (sub === 'disable') return await withStore(args, env, 'existing', (store) => usersDisable(store, args, rest[0]));
         throw new UsageError(`unknown command "users ${sub ?? ''}" (try: users create|list|disable)`);
       case 'token':
-        if (sub === 'inspect') return await withStore(args, env, (store, config) => tokenInspect(store, config, args, rest[0]), true);
+        if (sub === 'inspect') return await withStore(args, env, 'existing', (store, config) => tokenInspect(store, config, args, env, rest[0]));
         throw new UsageError(`unknown command "token ${sub ?? ''}" (try: token inspect <jwt>)`);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
     if (err instanceof UsageError) return usage(err);
+    if (err instanceof CliFailure) {
+      io.err(`latchkey: ${err.message}`);
+      return 1;
+    }
     if (err instanceof LatchkeyError) {
       io.err(`latchkey: ${err.message}`);
       return 1;
@@ -102,8 +115,15 @@ function configFrom(args: ParsedArgs, env: NodeJS.ProcessEnv, extra: ConfigOverr
   return loadConfig(env, { ...(dataDir === undefined ? {} : { dataDir }), ...extra }, quiet ? { warn: () => {} } : {});
 }
 
-async function withStore(args: ParsedArgs, env: NodeJS.ProcessEnv, run: (store: Store, config: ServerConfig) => Promise<number>, warn = false): Promise<number> {
-  const config = configFrom(args, env, {}, !warn);
+/** Opens the data folder's store for an admin command; `existing` refuses to create a folder or database that is not there. */
+async function withStore(args: ParsedArgs, env: NodeJS.ProcessEnv, open: 'create' | 'existing', run: (store: Store, config: ServerConfig) => Promise<number>): Promise<number> {
+  const config = configFrom(args, env);
+  if (open === 'existing') {
+    const dir = resolve(config.dataDir);
+    const hint = 'start the server once (latchkey serve, or npm start for the shop) or pass --data-dir';
+    if (!existsSync(dir)) throw new CliFailure(`no Latchkey data folder at ${dir}; ${hint}`);
+    if (!existsSync(join(dir, SQLITE_FILE_NAME))) throw new CliFailure(`no Latchkey database (${SQLITE_FILE_NAME}) in ${dir}; ${hint}`);
+  }
   const store = openSqliteStore(config.dataDir);
   try {
     return await run(store, config);
@@ -122,6 +142,8 @@ async function serve(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> 
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${shownHost}:${address.port}`;
   const dataDir = resolve(config.dataDir);
+  // For `token inspect`: what this data folder's tokens say (the server never reads it back).
+  writeServerRecord(config.dataDir, config, Date.now());
   if (args.options.has('json')) {
     io.out(JSON.stringify({ url, port: address.port, issuer: config.issuer, audience: config.audience, dataDir }));
   } else {
@@ -220,8 +242,19 @@ async function usersList(store: Store, args: ParsedArgs): Promise<number> {
   const users = (await store.users.list()).map(userOut);
   if (args.options.has('json')) io.out(JSON.stringify(users));
   else if (users.length === 0) io.out('no users');
-  else for (const u of users) io.out(`${u.id}  ${u.email}${u.disabled ? '  (disabled)' : ''}`);
+  else {
+    const rows = users.map((u) => [u.id, u.email, u.name ?? '-', u.roles.length === 0 ? '-' : u.roles.join(','), u.disabled ? 'yes' : 'no', u.created_at]);
+    for (const line of table(['id', 'email', 'name', 'roles', 'disabled', 'created_at'], rows)) io.out(line);
+  }
   return 0;
+}
+
+/** Left-aligned columns two spaces apart; control characters in values are shown as `?` so a name cannot move the cursor. */
+function table(header: string[], rows: string[][]): string[] {
+  const clean = (v: string) => v.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  const all = [header, ...rows.map((r) => r.map(clean))];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i] ?? 0))).join('  '));
 }
 
 async function usersDisable(store: Store, args: ParsedArgs, who: string | undefined): Promise<number> {
@@ -238,21 +271,44 @@ async function usersDisable(store: Store, args: ParsedArgs, who: string | undefi
   return 0;
 }
 
-async function tokenInspect(store: Store, config: ServerConfig, args: ParsedArgs, jwt: string | undefined): Promise<number> {
+/** Where each expected value comes from: flag, then environment, then the data folder's record. */
+function expectedClaims(config: ServerConfig, args: ParsedArgs, env: NodeJS.ProcessEnv): { issuer?: string; audience?: string; source: string[] } {
+  const record = readServerRecord(config.dataDir);
+  const pick = (flag: string, envName: string, recorded: string | undefined): [string | undefined, string] => {
+    const fromFlag = stringOption(args, flag);
+    if (fromFlag !== undefined) return [fromFlag, `--${flag}`];
+    const fromEnv = env[envName]?.trim();
+    if (fromEnv !== undefined && fromEnv !== '') return [fromEnv, envName];
+    if (recorded !== undefined) return [recorded, join(resolve(config.dataDir), SERVER_RECORD_FILE)];
+    return [undefined, 'nothing'];
+  };
+  const [issuer, issuerFrom] = pick('issuer', 'LATCHKEY_ISSUER', record?.issuer);
+  const [audience, audienceFrom] = pick('audience', 'LATCHKEY_AUDIENCE', record?.audience);
+  return {
+    ...(issuer === undefined ? {} : { issuer }),
+    ...(audience === undefined ? {} : { audience }),
+    source: [`issuer from ${issuerFrom}`, `audience from ${audienceFrom}`],
+  };
+}
+
+async function tokenInspect(store: Store, config: ServerConfig, args: ParsedArgs, env: NodeJS.ProcessEnv, jwt: string | undefined): Promise<number> {
   if (jwt === undefined) throw new UsageError('token inspect needs <jwt>');
   const km = await KeyManager.readOnly(store.keys);
-  const result = await inspectToken(jwt.trim(), km.jwks(), config, store, Date.now());
+  const expected = expectedClaims(config, args, env);
+  const result = await inspectToken(jwt.trim(), km.jwks(), expected, store, Date.now());
+  const unchecked = result.checks.filter((c) => c.status === 'not_checked').map((c) => c.name);
   const claims = result.claims === null ? null : { ...result.claims };
   // The CSRF value is a secret bound to the browser; never echo it.
   if (claims !== null && typeof claims.csrf === 'string') claims.csrf = `<redacted, ${claims.csrf.length} chars>`;
   if (args.options.has('json')) {
-    io.out(JSON.stringify({ header: result.header, claims, checks: result.checks, valid: result.valid }));
+    io.out(JSON.stringify({ header: result.header, claims, checks: result.checks, valid: result.valid, not_checked: unchecked }));
   } else {
     io.out(`header: ${JSON.stringify(result.header, null, 2)}`);
     io.out(`claims: ${JSON.stringify(claims, null, 2)}`);
-    io.out('checks:');
-    for (const c of result.checks) io.out(`  ${c.ok ? 'ok  ' : 'FAIL'}  ${c.name.padEnd(18)} ${c.detail}`);
-    io.out(result.valid ? 'result: valid' : 'result: INVALID');
+    io.out(`checks (${expected.source.join(', ')}):`);
+    for (const c of result.checks) io.out(`  ${c.status === 'ok' ? 'ok  ' : c.status === 'fail' ? 'FAIL' : '-   '}  ${c.name.padEnd(18)} ${c.detail}`);
+    const note = unchecked.length === 0 ? '' : ` (${unchecked.map((n) => (n === 'iss' ? 'issuer' : n === 'aud' ? 'audience' : n)).join(' and ')} not checked)`;
+    io.out(result.valid ? `result: valid${note}` : 'result: INVALID');
   }
   return result.valid ? 0 : 1;
 }
