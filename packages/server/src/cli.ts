@@ -154,20 +154,22 @@ async function serve(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> 
   }
   return await new Promise<number>((done) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
+    const stop = (reason: string) => {
       if (stopping) {
         done(1); // second signal: give up waiting
         return;
       }
       stopping = true;
-      io.err(`latchkey: ${signal} received, stopping`);
+      io.err(`latchkey: ${reason}, stopping`);
       app.close().then(
         () => done(0),
         () => done(1),
       );
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.once('SIGINT', () => stop('SIGINT received'));
+    process.once('SIGTERM', () => stop('SIGTERM received'));
+    // Spawned with an IPC channel (the shop's launcher does): exit with the parent, however it died.
+    if (process.send !== undefined) process.once('disconnect', () => stop('parent process gone'));
   });
 }
 
