@@ -94,6 +94,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // Browsers and tools that ignore <link rel="icon"> still ask for /favicon.ico.
+  app.get('/favicon.ico', async (_request, reply) => reply.redirect('/favicon.svg', 301));
   app.get('/api/products', async () => ({ products: PRODUCTS }));
 
   await app.register(async (proxy) => {
