@@ -1,12 +1,24 @@
+import { backend as defaultBackend } from '#crypto-backend';
 import type { AccessTokenClaims, Principal } from './claims.js';
 import { toPrincipal } from './claims.js';
+import { checkTimes } from './check-claims.js';
+import type { CryptoBackend } from './crypto-backend.js';
 import { checkCsrf, checkSameSite, isSafeMethod } from './csrf.js';
-import { ConfigError, InvalidRequestError, LatchkeyError, TokenMalformedError } from './errors.js';
+import {
+  ConfigError,
+  InvalidRequestError,
+  LatchkeyError,
+  RevocationUnavailableError,
+  TokenExpiredError,
+  TokenMalformedError,
+  TokenRevokedError,
+} from './errors.js';
 import type { HeadersLike } from './headers.js';
 import { createKeySet } from './key-set.js';
 import { resolveOptions, type ResolvedOptions, type VerifierOptions } from './options.js';
 import { readCredentials } from './read-credentials.js';
-import { verifyToken } from './verify-token.js';
+import { VerifiedTokenCache } from './token-cache.js';
+import { createTokenVerifier } from './verify-token.js';
 
 /** What {@link Verifier.authenticate} needs from a request. */
 export interface AuthenticateInput {
@@ -46,12 +58,60 @@ export interface Verifier {
  * ```
  */
 export function createVerifier(options: VerifierOptions): Verifier {
+  return createVerifierWith(options, defaultBackend);
+}
+
+/**
+ * {@link createVerifier} with an explicit crypto backend. Internal: tests run the same token table
+ * against both backends through it.
+ */
+export function createVerifierWith(options: VerifierOptions, backend: CryptoBackend): Verifier {
   const resolved = resolveOptions(options);
-  const getKey = createKeySet(resolved);
+  const keys = createKeySet(resolved);
+  const verifyCold = createTokenVerifier(resolved, keys, backend);
+  const cache = resolved.tokenCache.enabled
+    ? new VerifiedTokenCache(resolved.tokenCache.maxEntries, resolved.tokenCache.maxBytes)
+    : undefined;
+  const isRevoked = resolved.isRevoked;
+
+  async function checkRevoked(claims: AccessTokenClaims): Promise<void> {
+    if (isRevoked === undefined) return;
+    let revoked: boolean;
+    try {
+      const answer = isRevoked(claims);
+      revoked = typeof answer === 'boolean' ? answer : await answer;
+    } catch (err) {
+      if (err instanceof LatchkeyError) throw err;
+      throw new RevocationUnavailableError(undefined, { cause: err });
+    }
+    if (revoked !== false) throw new TokenRevokedError();
+  }
 
   async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
     if (typeof token !== 'string') throw new TokenMalformedError('The access token must be a string');
-    return verifyToken(token, resolved, getKey);
+    if (cache !== undefined) {
+      const hit = cache.get(token);
+      if (hit !== undefined) {
+        // A hit only stands for "the signature verified under this key set": a changed or stale
+        // key set sends the token back through the full path.
+        if (hit.generation === keys.generation() && keys.fresh()) {
+          try {
+            checkTimes(hit.exp, hit.nbf, hit.iat, resolved, resolved.now());
+          } catch (err) {
+            if (err instanceof TokenExpiredError) cache.delete(token);
+            throw err;
+          }
+          await checkRevoked(hit.claims);
+          return hit.claims;
+        }
+        cache.delete(token);
+      }
+    }
+    const generation = keys.generation();
+    const claims = await verifyCold(token);
+    await checkRevoked(claims);
+    if (cache !== undefined && keys.generation() === generation) cache.set(token, claims, generation);
+    return claims;
   }
 
   async function authenticate(input: AuthenticateInput): Promise<Principal> {
@@ -62,11 +122,12 @@ export function createVerifier(options: VerifierOptions): Verifier {
         throw new InvalidRequestError('The request has no method or headers');
       }
       const credential = readCredentials(headers);
-      const claims = await verifyToken(credential.token, resolved, getKey);
-      // Cookies ride along automatically, so cookie-authenticated writes must prove intent.
+      const claims = await verifyAccessToken(credential.token);
+      // Cookies ride along automatically, so cookie-authenticated writes must prove intent. These
+      // checks depend on the request, so they run every time, cached token or not.
       if (credential.source === 'cookie' && !isSafeMethod(method)) {
         checkSameSite(headers, resolved.trustedOrigins);
-        await checkCsrf(headers, claims);
+        await checkCsrf(headers, claims, backend.secretsEqual);
       }
       return toPrincipal(claims, credential.source);
     } catch (err) {
