@@ -73,6 +73,17 @@ export function createVerifierWith(options: VerifierOptions, backend: CryptoBack
     ? new VerifiedTokenCache(resolved.tokenCache.maxEntries, resolved.tokenCache.maxBytes)
     : undefined;
   const isRevoked = resolved.isRevoked;
+  // A principal depends only on the (frozen) claims and the credential source: build it once per
+  // cached token instead of once per request.
+  const principals = new WeakMap<AccessTokenClaims, Partial<Record<Principal['credential'], Principal>>>();
+  function principalFor(claims: AccessTokenClaims, credential: Principal['credential']): Principal {
+    let byCredential = principals.get(claims);
+    if (byCredential === undefined) {
+      byCredential = {};
+      principals.set(claims, byCredential);
+    }
+    return (byCredential[credential] ??= toPrincipal(claims, credential));
+  }
 
   async function checkRevoked(claims: AccessTokenClaims): Promise<void> {
     if (isRevoked === undefined) return;
@@ -129,7 +140,7 @@ export function createVerifierWith(options: VerifierOptions, backend: CryptoBack
         checkSameSite(headers, resolved.trustedOrigins);
         await checkCsrf(headers, claims, backend.secretsEqual);
       }
-      return toPrincipal(claims, credential.source);
+      return principalFor(claims, credential.source);
     } catch (err) {
       if (err instanceof LatchkeyError) throw err;
       throw new InvalidRequestError('The request could not be read', { cause: err });

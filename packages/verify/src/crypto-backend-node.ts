@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash, KeyObject, timingSafeEqual, verify } from 'node:crypto';
 import type { CryptoKey } from 'jose';
 import type { CryptoBackend, SignatureCheck, TokenParts } from './crypto-backend.js';
@@ -20,6 +21,12 @@ function keyFits(key: KeyObject, alg: string): boolean {
       return false;
   }
 }
+
+// One-shot `crypto.hash` (Node ≥ 20.12) is several times cheaper than a Hash object per call.
+const oneShot = (nodeCrypto as { hash?: (alg: string, data: string, encoding: 'buffer') => Buffer }).hash;
+const sha256 = oneShot === undefined
+  ? (value: string): Buffer => createHash('sha256').update(value).digest()
+  : (value: string): Buffer => oneShot('sha256', value, 'buffer');
 
 function unverifiable(cause?: unknown): TokenSignatureInvalidError {
   return new TokenSignatureInvalidError('The access token signature could not be verified', cause === undefined ? undefined : { cause });
@@ -104,6 +111,6 @@ export const backend: CryptoBackend = Object.freeze({
     };
   },
   secretsEqual(a: string, b: string): boolean {
-    return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+    return timingSafeEqual(sha256(a), sha256(b));
   },
 });

@@ -26,7 +26,7 @@ export const DEFAULTS = Object.freeze({
   maxTokenBytes: 8192,
   /**
    * Verified-token cache. 10,000 entries cover a busy service's live tokens (each lives minutes);
-   * 32 MiB bounds memory whatever the token sizes (~700 bytes per typical entry).
+   * 32 MiB bounds memory whatever the token sizes (a typical entry holds ~1.3 KB).
    */
   tokenCache: Object.freeze({ enabled: true, maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 }),
 });

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type onRequestAsyncHookHandler } from 'fastify';
 import { latchkeyFastify } from '@latchkey/fastify';
 import type { Principal } from '@latchkey/verify';
 import { cartView } from '../cart-view.js';
@@ -21,11 +21,32 @@ const productParams = {
 } as const;
 
 /**
+ * How the cart routes authenticate: an `onRequest` hook, and the subject of an authenticated request.
+ * The service uses Latchkey; `npm run bench` swaps in "no authentication" and `@fastify/jwt` to
+ * measure the same routes side by side.
+ */
+export interface CartAuth {
+  readonly requireAuth: onRequestAsyncHookHandler;
+  readonly subject: (request: FastifyRequest) => string;
+}
+
+/**
  * The cart service (Fastify + `@latchkey/fastify`): every `/api/cart*` request is authenticated before
  * its body is even parsed; unsafe methods need the CSRF header for cookie credentials (the adapter's
  * job). Only `application/json` bodies are accepted, so a cross-site HTML form cannot post here.
  */
 export async function buildCartService(options: CartServiceOptions): Promise<FastifyInstance> {
+  return buildCartApp(options, async (app) => {
+    await app.register(latchkeyFastify, options.auth);
+    return { requireAuth: app.requireAuth(), subject: (request) => (request.auth as Principal).subject };
+  });
+}
+
+/** The cart service's app and routes with the authentication `installAuth` registers. */
+export async function buildCartApp(
+  options: Omit<CartServiceOptions, 'auth'>,
+  installAuth: (app: FastifyInstance) => Promise<CartAuth>,
+): Promise<FastifyInstance> {
   const store = new CartStore(options.dataDir);
   const app = Fastify({
     logger: options.logger ?? false,
@@ -50,9 +71,7 @@ export async function buildCartService(options: CartServiceOptions): Promise<Fas
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
-  await app.register(latchkeyFastify, options.auth);
-  const requireAuth = app.requireAuth();
-  const subject = (request: FastifyRequest): string => (request.auth as Principal).subject;
+  const { requireAuth, subject } = await installAuth(app);
 
   // onRequest: authentication runs before body parsing and validation, so an unauthenticated caller
   // learns nothing about the body rules.
