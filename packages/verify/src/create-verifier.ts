@@ -85,20 +85,43 @@ export function createVerifierWith(options: VerifierOptions, backend: CryptoBack
     return (byCredential[credential] ??= toPrincipal(claims, credential));
   }
 
-  async function checkRevoked(claims: AccessTokenClaims): Promise<void> {
+  // The warm path stays synchronous (no promise per step) until something really is asynchronous:
+  // an async isRevoked, a cold verification, the WebCrypto backend. Callers still get a Promise.
+  function revocationError(err: unknown): LatchkeyError {
+    return err instanceof LatchkeyError ? err : new RevocationUnavailableError(undefined, { cause: err });
+  }
+  function checkRevoked(claims: AccessTokenClaims): void | Promise<void> {
     if (isRevoked === undefined) return;
-    let revoked: boolean;
+    let answer: boolean | Promise<boolean>;
     try {
-      const answer = isRevoked(claims);
-      revoked = typeof answer === 'boolean' ? answer : await answer;
+      answer = isRevoked(claims);
     } catch (err) {
-      if (err instanceof LatchkeyError) throw err;
-      throw new RevocationUnavailableError(undefined, { cause: err });
+      throw revocationError(err);
     }
-    if (revoked !== false) throw new TokenRevokedError();
+    if (typeof answer === 'boolean') {
+      if (answer) throw new TokenRevokedError();
+      return;
+    }
+    return Promise.resolve(answer).then(
+      (revoked) => {
+        if (revoked !== false) throw new TokenRevokedError();
+      },
+      (err: unknown) => {
+        throw revocationError(err);
+      },
+    );
   }
 
-  async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
+  async function verifyColdAndRemember(token: string): Promise<AccessTokenClaims> {
+    const generation = keys.generation();
+    const claims = await verifyCold(token);
+    await checkRevoked(claims);
+    if (cache !== undefined && keys.generation() === generation) cache.set(token, claims, generation);
+    return claims;
+  }
+
+  /** Claims, synchronously on a cache hit; throws or rejects with a {@link LatchkeyError}. */
+  function verify(token: string): AccessTokenClaims | Promise<AccessTokenClaims> {
     if (typeof token !== 'string') throw new TokenMalformedError('The access token must be a string');
     if (cache !== undefined) {
       const hit = cache.get(token);
@@ -112,20 +135,24 @@ export function createVerifierWith(options: VerifierOptions, backend: CryptoBack
             if (err instanceof TokenExpiredError) cache.delete(token);
             throw err;
           }
-          await checkRevoked(hit.claims);
-          return hit.claims;
+          const revoked = checkRevoked(hit.claims);
+          return revoked === undefined ? hit.claims : revoked.then(() => hit.claims);
         }
         cache.delete(token);
       }
     }
-    const generation = keys.generation();
-    const claims = await verifyCold(token);
-    await checkRevoked(claims);
-    if (cache !== undefined && keys.generation() === generation) cache.set(token, claims, generation);
-    return claims;
+    return verifyColdAndRemember(token);
   }
 
-  async function authenticate(input: AuthenticateInput): Promise<Principal> {
+  async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
+    return verify(token);
+  }
+
+  function asRequestError(err: unknown): LatchkeyError {
+    return err instanceof LatchkeyError ? err : new InvalidRequestError('The request could not be read', { cause: err });
+  }
+
+  function authenticate(input: AuthenticateInput): Promise<Principal> {
     try {
       const method = typeof input?.method === 'string' ? input.method : '';
       const headers = input?.headers;
@@ -133,17 +160,24 @@ export function createVerifierWith(options: VerifierOptions, backend: CryptoBack
         throw new InvalidRequestError('The request has no method or headers');
       }
       const credential = readCredentials(headers);
-      const claims = await verifyAccessToken(credential.token);
-      // Cookies ride along automatically, so cookie-authenticated writes must prove intent. These
-      // checks depend on the request, so they run every time, cached token or not.
-      if (credential.source === 'cookie' && !isSafeMethod(method)) {
-        checkSameSite(headers, resolved.trustedOrigins);
-        await checkCsrf(headers, claims, backend.secretsEqual);
-      }
-      return principalFor(claims, credential.source);
+      const finish = (claims: AccessTokenClaims): Principal | Promise<Principal> => {
+        // Cookies ride along automatically, so cookie-authenticated writes must prove intent. These
+        // checks depend on the request, so they run every time, cached token or not.
+        if (credential.source === 'cookie' && !isSafeMethod(method)) {
+          checkSameSite(headers, resolved.trustedOrigins);
+          const csrf = checkCsrf(headers, claims, backend.secretsEqual);
+          if (csrf !== undefined) return csrf.then(() => principalFor(claims, credential.source));
+        }
+        return principalFor(claims, credential.source);
+      };
+      const claims = verify(credential.token);
+      if (claims instanceof Promise) return claims.then(finish).catch((err: unknown) => Promise.reject(asRequestError(err)));
+      const principal = finish(claims);
+      return principal instanceof Promise
+        ? principal.catch((err: unknown) => Promise.reject(asRequestError(err)))
+        : Promise.resolve(principal);
     } catch (err) {
-      if (err instanceof LatchkeyError) throw err;
-      throw new InvalidRequestError('The request could not be read', { cause: err });
+      return Promise.reject(asRequestError(err));
     }
   }
 

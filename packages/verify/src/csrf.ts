@@ -30,17 +30,24 @@ export type SecretsEqual = (a: string, b: string) => boolean | Promise<boolean>;
 /**
  * The `X-CSRF-Token` header must equal the token's `csrf` claim. A missing header, or a token
  * without the claim, is a failure: "both missing" must never count as a match. Runs on every
- * request: it depends on the request, so it is never cached with the token.
+ * request: it depends on the request, so it is never cached with the token. Synchronous when the
+ * backend's comparison is.
  */
-export async function checkCsrf(
+export function checkCsrf(
   headers: HeadersLike,
   claims: Readonly<Record<string, unknown>>,
   secretsEqual: SecretsEqual,
-): Promise<void> {
+): void | Promise<void> {
   const presented = headerValue(headers, CSRF_HEADER);
   if (presented === undefined || presented.length === 0) throw new CsrfTokenMissingError();
   const expected = claims[CSRF_CLAIM];
   if (typeof expected !== 'string' || expected.length === 0) throw new CsrfTokenMismatchError();
   const equal = secretsEqual(presented, expected);
-  if (!(typeof equal === 'boolean' ? equal : await equal)) throw new CsrfTokenMismatchError();
+  if (typeof equal === 'boolean') {
+    if (!equal) throw new CsrfTokenMismatchError();
+    return;
+  }
+  return equal.then((same) => {
+    if (!same) throw new CsrfTokenMismatchError();
+  });
 }
