@@ -16,6 +16,7 @@ import { logoutRoutes } from './routes/logout.js';
 import { meRoutes } from './routes/me.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { healthRoutes } from './routes/health.js';
+import { oauthRoutes } from './routes/oauth.js';
 
 export interface AppDeps {
   /** Defaults to SQLite in `config.dataDir` (opened here and closed with the app). A passed store is the caller's to close. */
@@ -79,6 +80,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
   meRoutes(app, ctx);
   wellKnownRoutes(app, ctx);
   healthRoutes(app, ctx);
+  oauthRoutes(app, ctx);
 
   if (ownStore) app.addHook('onClose', async () => store.close());
   // Warm the dummy hash so the first unknown-email login is not faster than later ones.

@@ -3,6 +3,8 @@
  * network-backed adapters fit; every adapter must pass the shared suite in test/store-suite.ts.
  * Times are epoch milliseconds.
  */
+import type { ClientStore } from './clients.js';
+export type * from './clients.js';
 
 export interface User {
   readonly id: string;
@@ -110,6 +112,8 @@ export interface Store {
   readonly users: UserStore;
   readonly sessions: SessionStore;
   readonly keys: SigningKeyStore;
+  /** Machine clients (client credentials); see ./clients.ts. */
+  readonly clients: ClientStore;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
+import { sqliteClientStore } from './sqlite-clients.js';
 import {
   normalizeEmail,
   type CreateUserResult,
@@ -135,6 +136,7 @@ class SqliteStore implements Store {
   readonly users;
   readonly sessions;
   readonly keys;
+  readonly clients;
   #db: Database.Database;
 
   constructor(db: Database.Database) {
@@ -254,6 +256,8 @@ class SqliteStore implements Store {
         return q.setKeyStatus.run(status, now, kid).changes === 1;
       },
     };
+
+    this.clients = sqliteClientStore(db);
   }
 
   async close(): Promise<void> {
