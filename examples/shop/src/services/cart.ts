@@ -32,6 +32,8 @@ const productParams = {
 export interface CartAuth {
   readonly requireAuth: onRequestAsyncHookHandler;
   readonly subject: (request: FastifyRequest) => string;
+  /** Hooks guarding the service-to-service endpoint; without them the endpoint is not registered. */
+  readonly serviceReader?: readonly onRequestAsyncHookHandler[];
 }
 
 /**
@@ -42,7 +44,20 @@ export interface CartAuth {
 export async function buildCartService(options: CartServiceOptions): Promise<FastifyInstance> {
   return buildCartApp(options, async (app) => {
     await app.register(latchkeyFastify, options.auth);
-    return { requireAuth: app.requireAuth(), subject: (request) => (request.auth as Principal).subject };
+    // Service-to-service (not routed by the gateway): another service reads a user's cart with its own
+    // client-credentials token. Needs scope `cart:read`, and refuses user tokens even if they carried that
+    // scope: a user may read only their own cart, through /api/cart.
+    const serviceOnly: onRequestAsyncHookHandler = async (request, reply) => {
+      const who = request.auth as Principal;
+      if (who.sessionId !== undefined || who.credential !== 'bearer') {
+        return reply.code(403).send(errorBody(new ShopError('service_token_required', 403, 'this endpoint takes a service (client-credentials) token')));
+      }
+    };
+    return {
+      requireAuth: app.requireAuth(),
+      subject: (request) => (request.auth as Principal).subject,
+      serviceReader: [app.requireAuth({ scopes: [CART_READ_SCOPE] }), serviceOnly],
+    };
   });
 }
 
@@ -75,28 +90,20 @@ export async function buildCartApp(
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
-  const { requireAuth, subject } = await installAuth(app);
+  const auth = await installAuth(app);
+  const { requireAuth, subject } = auth;
 
-  // Service-to-service (not routed by the gateway): another service reads a user's cart with its own
-  // client-credentials token. Needs scope `cart:read`, and refuses user tokens even if they carried that
-  // scope: a user may read only their own cart, through /api/cart.
-  const requireCartReader = app.requireAuth({ scopes: [CART_READ_SCOPE] });
-  app.get<{ Params: { userId: string } }>(
-    '/internal/carts/:userId',
-    {
-      onRequest: [
-        requireCartReader,
-        async (request, reply) => {
-          const who = request.auth as Principal;
-          if (who.sessionId !== undefined || who.credential !== 'bearer') {
-            return reply.code(403).send(errorBody(new ShopError('service_token_required', 403, 'this endpoint takes a service (client-credentials) token')));
-          }
-        },
-      ],
-      schema: { params: { type: 'object', properties: { userId: { type: 'string', pattern: USER_ID_PATTERN } }, required: ['userId'] } },
-    },
-    async (request) => cartView(store.list(request.params.userId)),
-  );
+  const { serviceReader } = auth;
+  if (serviceReader !== undefined) {
+    app.get<{ Params: { userId: string } }>(
+      '/internal/carts/:userId',
+      {
+        onRequest: [...serviceReader],
+        schema: { params: { type: 'object', properties: { userId: { type: 'string', pattern: USER_ID_PATTERN } }, required: ['userId'] } },
+      },
+      async (request) => cartView(store.list(request.params.userId)),
+    );
+  }
 
   // onRequest: authentication runs before body parsing and validation, so an unauthenticated caller
   // learns nothing about the body rules.
