@@ -20,7 +20,7 @@ const gc = globalThis.gc ?? (() => {});
 /**
  * Runs `contenders` ({ name, batch: async (offset, count) => seconds }) side by side. A round is cut
  * into `slices`; in every slice each contender runs one batch of `batchSize` operations, in an order
- * that alternates (forwards, backwards) and rotates, so the drift of a shared, noisy machine hits
+ * that rotates and alternates (forwards, backwards), so the drift of a shared, noisy machine hits
  * every contender alike. Per round, a contender's ops/s is its operations over its summed time.
  * One warm-up round is not counted. Compare contenders with `roundRatio`. Run with --expose-gc.
  */
@@ -32,9 +32,13 @@ export async function sideBySide(contenders, { rounds, slices, batchSize, onRoun
       // A collection between slices: a slice is too short to fill the young generation, so no
       // contender pays for another one's garbage.
       gc();
-      const k = s + Math.max(r, 0);
-      const rotated = contenders.map((_, i) => contenders[(i + k) % contenders.length]);
-      const order = k % 2 === 0 ? rotated : rotated.reverse();
+      // Every contender takes every position equally often (position matters: the batch right after
+      // the collection shares the CPU with the collector's background threads): rotate by one each
+      // slice, and run the whole cycle backwards every other time round.
+      const n = contenders.length;
+      const k = s + Math.max(r, 0) * slices;
+      const rotated = contenders.map((_, i) => contenders[(i + k) % n]);
+      const order = Math.floor(k / n) % 2 === 0 ? rotated : rotated.reverse();
       for (const c of order) seconds[c.name] += await c.batch(s * batchSize, batchSize);
     }
     if (r >= 0) for (const c of contenders) perRound[c.name].push((slices * batchSize) / seconds[c.name]);
