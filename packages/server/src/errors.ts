@@ -133,6 +133,27 @@ export class InternalError extends LatchkeyError {
   }
 }
 
+/**
+ * 503 — PostgreSQL or Redis is unreachable, timed out or restarting. Nothing was half-applied (every
+ * store write is one statement or one transaction); retrying later is safe. Sent with `Retry-After`.
+ */
+export class StoreUnavailableError extends LatchkeyError {
+  constructor(message = 'The data store is temporarily unavailable; retry shortly.', options?: { cause?: unknown }) {
+    super('store_unavailable', 503, message);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/**
+ * Thrown at start-up when stored private signing keys cannot be opened: they are encrypted and
+ * `LATCHKEY_KEY_ENCRYPTION_KEY` is missing, or the key given does not decrypt them. Never sent on the wire.
+ */
+export class KeyProtectionError extends LatchkeyError {
+  constructor(message: string) {
+    super('key_protection_failed', 500, message);
+  }
+}
+
 /** Thrown at start-up when configuration is invalid; names the offending option. Never sent on the wire. */
 export class ConfigError extends LatchkeyError {
   readonly option: string;
@@ -161,4 +182,5 @@ export const SERVER_ERROR_CODES = {
   csrf_token_mismatch: 403,
   cross_site_request: 403,
   internal_error: 500,
+  store_unavailable: 503,
 } as const satisfies Record<string, number>;
