@@ -6,8 +6,33 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { runStoreSuite } from './store-suite.js';
+import type { Store } from '../src/store/types.js';
 
 runStoreSuite('sqlite (memory)', () => openSqliteStore(':memory:'));
+
+// On disk, with a second connection to the same file for the concurrency cases.
+const dirs = new Map<Store, string>();
+runStoreSuite(
+  'sqlite (file, several connections)',
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-suite-'));
+    const inner = openSqliteStore(dir);
+    const store: Store = {
+      users: inner.users,
+      sessions: inner.sessions,
+      keys: inner.keys,
+      rateLimits: inner.rateLimits,
+      ping: () => inner.ping(),
+      async close() {
+        await inner.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    dirs.set(store, dir);
+    return store;
+  },
+  { openAnother: async (store) => openSqliteStore(dirs.get(store)!) },
+);
 
 describe('sqlite store on disk', () => {
   it('creates the data folder 0700, uses WAL and records migrations; reopening keeps data', async () => {
