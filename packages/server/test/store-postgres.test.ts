@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { openPostgresStore, migratePostgres, PG_MIGRATIONS } from '../src/store/postgres/index.js';
 import type { Store } from '../src/store/types.js';
 import { StoreUnavailableError } from '../src/errors.js';
+import { KeyManager } from '../src/keys/key-manager.js';
+import { aesGcmProtector } from '../src/keys/aes-gcm-protector.js';
 import { runStoreSuite } from './store-suite.js';
 import { describeWith, dropSchema, pgAdmin, PG_URL, testName } from './services.js';
 
@@ -60,6 +62,23 @@ await describeWith(['postgres'], 'postgres store', () => {
     const versions = await pgAdmin<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations`);
     assert.ok(!versions.rows.some((r) => r.version === 999));
     await dropSchema(schema);
+  });
+
+  it('key generation is coordinated: six instances starting at once on an empty database share one key', async () => {
+    const schema = testName();
+    created.push(schema);
+    const stores = await Promise.all(Array.from({ length: 6 }, () => openPostgresStore({ connectionString: PG_URL, schema, poolSize: 2 })));
+    try {
+      const protector = aesGcmProtector('a-key-encryption-secret-of-enough-length');
+      const managers = await Promise.all(stores.map((s) => KeyManager.open(s.keys, 'ES256', Date.now(), protector)));
+      const kids = new Set(managers.map((m) => m.signingKey().kid));
+      assert.equal(kids.size, 1);
+      assert.equal((await stores[0]!.keys.list()).length, 1);
+      assert.ok(managers.every((m) => JSON.stringify(m.jwks()) === JSON.stringify(managers[0]!.jwks())));
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await dropSchema(schema);
+    }
   });
 
   it('refuses a pool smaller than 2 and a bad schema name', async () => {

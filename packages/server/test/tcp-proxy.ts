@@ -1,6 +1,6 @@
 /**
  * A TCP proxy the test controls, between a client and a real PostgreSQL/Redis: `cut()` drops every
- * open connection and refuses new ones (accepted, then reset at once — the port stays ours), like a
+ * open connection and refuses new ones (accepted, then closed at once — the port stays ours), like a
  * crashed or restarting service; `restore()` lets traffic through again. Other users of the real
  * service are unaffected.
  */
@@ -22,7 +22,7 @@ export async function startProxy(target: { host: string; port: number }): Promis
   const pairs = new Set<[Socket, Socket]>();
   const server = createServer((client) => {
     if (down) {
-      client.resetAndDestroy();
+      client.destroy();
       return;
     }
     const upstream = createConnection(target);
@@ -43,7 +43,7 @@ export async function startProxy(target: { host: string; port: number }): Promis
   const port = (server.address() as AddressInfo).port;
   const cutAll = () => {
     for (const [a, b] of pairs) {
-      a.resetAndDestroy();
+      a.destroy();
       b.destroy();
     }
     pairs.clear();
