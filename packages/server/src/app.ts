@@ -17,6 +17,7 @@ import { logoutRoutes } from './routes/logout.js';
 import { meRoutes } from './routes/me.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { healthRoutes } from './routes/health.js';
+import { oauthRoutes } from './routes/oauth.js';
 
 export interface AppDeps {
   /**
@@ -83,6 +84,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
   meRoutes(app, ctx);
   wellKnownRoutes(app, ctx);
   healthRoutes(app, ctx);
+  oauthRoutes(app, ctx);
 
   const sweeper = startSweeper(store, now, (err) => app.log.warn({ err }, 'expired-session sweep failed'));
   app.addHook('onClose', async () => sweeper.stop());

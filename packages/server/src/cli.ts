@@ -23,6 +23,7 @@ import { checkNewPassword } from './routes/shared.js';
 import { LatchkeyError } from './errors.js';
 import { parseArgs, portOption, stringOption, UsageError, type ParsedArgs } from './cli/args.js';
 import { inspectToken } from './cli/inspect-token.js';
+import { clientsCommand } from './cli/clients.js';
 
 const HELP = `latchkey — the Latchkey authorization server
 
@@ -40,10 +41,17 @@ Commands:
   users list                         list users
   users disable <email|id>           disable a user and revoke all their sessions
   token inspect <jwt>                decode a token and check it against the local key set
+  clients create --name N --scopes "s1 s2" [--audience "A B"] [--id ID]
+                                     register a machine client (client credentials); prints
+                                     client_id and client_secret once (audience default: LATCHKEY_AUDIENCE)
+  clients list                       list clients (never secrets)
+  clients rotate-secret <id>         new secret, printed once; the old one stops working
+  clients disable|enable <id>        refuse / allow the client's authentication
+  clients delete <id>                remove a client
 
 Options:
   --data-dir DIR   data folder (default LATCHKEY_DATA_DIR or ./.latchkey)
-  --json           machine-readable output (keys list, users *, token inspect, serve)
+  --json           machine-readable output (keys list, users *, clients *, token inspect, serve)
   -h, --help       this help
 `;
 
@@ -83,6 +91,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         if (sub === 'list') return await withStore(args, env, (store) => usersList(store, args));
         if (sub === 'disable') return await withStore(args, env, (store) => usersDisable(store, args, rest[0]));
         throw new UsageError(`unknown command "users ${sub ?? ''}" (try: users create|list|disable)`);
+      case 'clients':
+        return await withStore(args, env, (store, config) => clientsCommand(sub, rest, store, config, args, io));
       case 'token':
         if (sub === 'inspect') return await withStore(args, env, (store, config) => tokenInspect(store, config, args, rest[0]), true);
         throw new UsageError(`unknown command "token ${sub ?? ''}" (try: token inspect <jwt>)`);

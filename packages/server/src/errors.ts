@@ -154,6 +154,45 @@ export class KeyProtectionError extends LatchkeyError {
   }
 }
 
+/**
+ * 401 — OAuth client authentication failed (RFC 6749 §5.2): unknown client, wrong secret, disabled
+ * client, no credentials where they are required, or a malformed `Authorization: Basic` header.
+ * Answered with `WWW-Authenticate: Basic realm="latchkey"`.
+ */
+export class InvalidClientError extends LatchkeyError {
+  constructor(message = 'Client authentication failed.') {
+    super('invalid_client', 401, message);
+  }
+}
+
+/** 400 — the refresh token (the grant) is invalid, expired, revoked, reused or was issued to another client (RFC 6749 §5.2). */
+export class InvalidGrantError extends LatchkeyError {
+  constructor(message = 'The grant is invalid.') {
+    super('invalid_grant', 400, message);
+  }
+}
+
+/** 400 — the requested `scope` is malformed or exceeds the client's allowed scopes (RFC 6749 §5.2). */
+export class InvalidScopeError extends LatchkeyError {
+  constructor(message = 'The requested scope is invalid.') {
+    super('invalid_scope', 400, message);
+  }
+}
+
+/** 400 — `grant_type` is not one this server supports (RFC 6749 §5.2). */
+export class UnsupportedGrantTypeError extends LatchkeyError {
+  constructor(message = 'This grant type is not supported.') {
+    super('unsupported_grant_type', 400, message);
+  }
+}
+
+/** 400 — the requested `resource` (audience) is not one the client may get tokens for (RFC 8707 §2). */
+export class InvalidTargetError extends LatchkeyError {
+  constructor(message = 'The requested resource is not allowed for this client.') {
+    super('invalid_target', 400, message);
+  }
+}
+
 /** Thrown at start-up when configuration is invalid; names the offending option. Never sent on the wire. */
 export class ConfigError extends LatchkeyError {
   readonly option: string;
@@ -181,6 +220,11 @@ export const SERVER_ERROR_CODES = {
   csrf_token_missing: 403,
   csrf_token_mismatch: 403,
   cross_site_request: 403,
+  invalid_client: 401,
+  invalid_grant: 400,
+  invalid_scope: 400,
+  unsupported_grant_type: 400,
+  invalid_target: 400,
   internal_error: 500,
   store_unavailable: 503,
 } as const satisfies Record<string, number>;

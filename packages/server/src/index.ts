@@ -25,3 +25,4 @@ export { aesGcmProtector, AES_GCM_PROTECTION } from './keys/aes-gcm-protector.js
 export { argon2idHasher, type PasswordHasher } from './auth/passwords.js';
 export { ACCESS_COOKIE, REFRESH_COOKIE, CSRF_HEADER } from './http/cookies.js';
 export { WEB_CLIENT_ID, NATIVE_CLIENT_ID, type AccessTokenClaims } from './tokens/access-token.js';
+export { registerClient, rotateClientSecret, type ClientDefinition, type ClientWithSecret } from './oauth/client-registry.js';

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { PG_MIGRATIONS } from '../src/store/postgres/index.js';
 import { deleteRedisPrefix, describeWith, dropSchema, pgAdmin, PG_URL, REDIS_URL, testName } from './services.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
@@ -79,11 +80,12 @@ await describeWith(['postgres', 'redis'], 'several auth-server instances on one 
   it('latchkey migrate applies the schema once and then has nothing to do', async () => {
     const first = await run(['migrate', '--json'], env);
     assert.equal(first.code, 0, first.stderr);
-    assert.deepEqual(JSON.parse(first.stdout).applied, [1]);
+    const versions = PG_MIGRATIONS.map((m) => m.version);
+    assert.deepEqual(JSON.parse(first.stdout).applied, versions);
     assert.ok(!first.stdout.includes('postgres@'), 'no credentials printed');
     const second = await run(['migrate'], env);
     assert.equal(second.code, 0, second.stderr);
-    assert.match(second.stdout, /schema at version 1 \(nothing to apply\)/);
+    assert.ok(second.stdout.includes(`schema at version ${Math.max(...versions)} (nothing to apply)`), second.stdout);
   });
 
   it('two instances started at once publish one and the same key set, sealed at rest', async () => {

@@ -1,4 +1,4 @@
-import { it, after } from 'node:test';
+import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPostgresStore, migratePostgres, PG_MIGRATIONS } from '../src/store/postgres/index.js';
 import type { Store } from '../src/store/types.js';
@@ -6,6 +6,7 @@ import { StoreUnavailableError } from '../src/errors.js';
 import { KeyManager } from '../src/keys/key-manager.js';
 import { aesGcmProtector } from '../src/keys/aes-gcm-protector.js';
 import { runStoreSuite } from './store-suite.js';
+import { MIGRATIONS as SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { describeWith, dropSchema, pgAdmin, PG_URL, testName } from './services.js';
 
 const schemas = new Map<Store, string>();
@@ -22,6 +23,7 @@ async function freshStore(): Promise<Store> {
     users: inner.users,
     sessions: inner.sessions,
     keys: inner.keys,
+    clients: inner.clients,
     rateLimits: inner.rateLimits,
     ping: () => inner.ping(),
     async close() {
@@ -32,6 +34,13 @@ async function freshStore(): Promise<Store> {
   schemas.set(store, schema);
   return store;
 }
+
+describe('postgres migrations mirror SQLite', () => {
+  it('every SQLite migration has a PostgreSQL twin with the same version and name (add it in src/store/postgres/migrations.ts)', () => {
+    const pg = new Map(PG_MIGRATIONS.map((m) => [m.version, m.name]));
+    for (const m of SQLITE_MIGRATIONS) assert.equal(pg.get(m.version), m.name, `PostgreSQL migration ${m.version} (${m.name}) is missing`);
+  });
+});
 
 await describeWith(['postgres'], 'postgres store', () => {
   runStoreSuite('postgres', freshStore, {

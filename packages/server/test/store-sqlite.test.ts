@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
+import { MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { runStoreSuite } from './store-suite.js';
 import type { Store } from '../src/store/types.js';
 import { startSweeper } from '../src/store/sweeper.js';
@@ -22,6 +23,7 @@ runStoreSuite(
       users: inner.users,
       sessions: inner.sessions,
       keys: inner.keys,
+      clients: inner.clients,
       rateLimits: inner.rateLimits,
       ping: () => inner.ping(),
       async close() {
@@ -50,7 +52,10 @@ describe('sqlite store on disk', () => {
       await again.close();
       const db = new Database(join(dir, 'latchkey.sqlite'), { readonly: true });
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }]);
+      assert.deepEqual(
+        db.prepare('SELECT version FROM schema_migrations ORDER BY version').all(),
+        MIGRATIONS.map((m) => ({ version: m.version })).sort((a, b) => a.version - b.version),
+      );
       db.close();
     } finally {
       rmSync(root, { recursive: true, force: true });

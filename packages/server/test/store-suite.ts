@@ -261,6 +261,47 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store> | St
       await store.ping();
     });
 
+    it('clients: creates, gets and lists a client; a taken id is refused', async () => {
+      const r = await store.clients.create({ id: 'reco', name: 'Recommendation', secretHash: 'sha256:abc', scopes: ['cart:read', 'profile'], audiences: ['shop-api', 'billing'] }, T0);
+      assert.ok(r.ok);
+      assert.deepEqual(r.client, {
+        id: 'reco',
+        name: 'Recommendation',
+        secretHash: 'sha256:abc',
+        scopes: ['cart:read', 'profile'],
+        audiences: ['shop-api', 'billing'],
+        disabled: false,
+        createdAt: T0,
+        secretUpdatedAt: T0,
+      });
+      assert.deepEqual(await store.clients.get('reco'), r.client);
+      assert.equal(await store.clients.get('missing'), null);
+      const again = await store.clients.create({ id: 'reco', name: 'Other', secretHash: 'sha256:def', scopes: ['x'], audiences: ['y'] }, T0 + 1);
+      assert.deepEqual(again, { ok: false, reason: 'id_taken' });
+      assert.equal((await store.clients.get('reco'))?.secretHash, 'sha256:abc', 'the first client is untouched');
+      await store.clients.create({ id: 'second', name: 'Second', secretHash: 'sha256:x', scopes: ['a'], audiences: ['b'] }, T0 + 2);
+      assert.deepEqual((await store.clients.list()).map((c) => c.id), ['reco', 'second']);
+    });
+
+    it('clients: rotates the secret hash, disables and deletes', async () => {
+      await store.clients.create({ id: 'svc', name: 'Svc', secretHash: 'sha256:old', scopes: ['a'], audiences: ['b'] }, T0);
+      assert.equal(await store.clients.setSecretHash('svc', 'sha256:new', T0 + 5), true);
+      const rotated = await store.clients.get('svc');
+      assert.equal(rotated?.secretHash, 'sha256:new');
+      assert.equal(rotated?.secretUpdatedAt, T0 + 5);
+      assert.equal(rotated?.createdAt, T0);
+      assert.equal(await store.clients.setSecretHash('missing', 'sha256:x', T0), false);
+      assert.equal(await store.clients.setDisabled('svc', true), true);
+      assert.equal((await store.clients.get('svc'))?.disabled, true);
+      assert.equal(await store.clients.setDisabled('svc', false), true);
+      assert.equal((await store.clients.get('svc'))?.disabled, false);
+      assert.equal(await store.clients.setDisabled('missing', true), false);
+      assert.equal(await store.clients.delete('svc'), true);
+      assert.equal(await store.clients.get('svc'), null);
+      assert.equal(await store.clients.delete('svc'), false);
+      assert.deepEqual(await store.clients.list(), []);
+    });
+
     it('stores signing keys with a status', async () => {
       await store.keys.insert({ kid: 'k1', alg: 'ES256', publicJwk: '{}', privateJwk: '{}', protection: 'none', status: 'active', createdAt: T0 });
       await store.keys.insert({ kid: 'k2', alg: 'ES256', publicJwk: '{}', privateJwk: '{}', protection: 'none', status: 'next', createdAt: T0 + 1 });

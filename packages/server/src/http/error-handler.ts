@@ -53,7 +53,9 @@ export function sendError(reply: FastifyReply, err: LatchkeyError): FastifyReply
   if (err.status === 401) {
     // RFC 6750 §3: no `error` attribute when the request carried no credentials at all.
     const challenge =
-      err.code === 'missing_credentials'
+      err.code === 'invalid_client'
+        ? 'Basic realm="latchkey"' // RFC 6749 §5.2: clients authenticate with HTTP Basic (or the body)
+        : err.code === 'missing_credentials'
         ? 'Bearer realm="latchkey"'
         : err.code === 'invalid_token'
           ? `Bearer realm="latchkey", error="invalid_token", error_description="${err.message.replaceAll('"', "'")}"`

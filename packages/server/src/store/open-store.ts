@@ -42,6 +42,7 @@ export async function openStore(config: ServerConfig): Promise<Store> {
     users: primary.users,
     sessions: primary.sessions,
     keys: primary.keys,
+    clients: primary.clients,
     rateLimits: redisRateLimits(client, config.redisKeyPrefix),
     async ping() {
       await primary.ping();

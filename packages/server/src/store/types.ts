@@ -5,6 +5,8 @@
  * service is unreachable; every write is one statement or one transaction, so nothing is half-applied.
  */
 import type { RateLimitStore } from './rate-limit.js';
+import type { ClientStore } from './clients.js';
+export type * from './clients.js';
 
 export interface User {
   readonly id: string;
@@ -124,6 +126,8 @@ export interface Store {
   readonly rateLimits: RateLimitStore;
   /** Resolves when every backing service answers; throws `StoreUnavailableError` otherwise. */
   ping(): Promise<void>;
+  /** Machine clients (client credentials); see ./clients.ts. */
+  readonly clients: ClientStore;
   close(): Promise<void>;
 }
 

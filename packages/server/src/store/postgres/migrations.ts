@@ -66,4 +66,21 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX rate_limits_expires_at ON rate_limits (expires_at);
     `,
   },
+  // Version 2 is reserved for the twin of SQLite migration 2 (hybrid sessions).
+  {
+    version: 3,
+    name: 'clients',
+    sql: `
+      CREATE TABLE clients (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        secret_hash text NOT NULL,
+        scopes text NOT NULL,
+        audiences text NOT NULL,
+        disabled boolean NOT NULL DEFAULT false,
+        created_at bigint NOT NULL,
+        secret_updated_at bigint NOT NULL
+      );
+    `,
+  },
 ];

@@ -19,6 +19,8 @@ import type { RateLimitStore } from '../rate-limit.js';
 import { createPool, resolvePostgresOptions, withAdvisoryLock, type PostgresOptions } from './pool.js';
 import { migratePostgres } from './migrate.js';
 import { postgresRateLimits } from './rate-limits.js';
+import { postgresClientStore } from './clients.js';
+import type { ClientStore } from '../clients.js';
 import { mapPgError } from './unavailable.js';
 
 export interface PostgresStoreOptions extends PostgresOptions {
@@ -138,6 +140,7 @@ class PostgresStore implements Store {
   readonly users: UserStore;
   readonly sessions: SessionStore;
   readonly keys: SigningKeyStore;
+  readonly clients: ClientStore;
   readonly rateLimits: RateLimitStore;
   #pool: pg.Pool;
   #closed: Promise<void> | null = null;
@@ -235,6 +238,7 @@ class PostgresStore implements Store {
       },
     };
 
+    this.clients = postgresClientStore(query);
     this.rateLimits = postgresRateLimits(query);
   }
 

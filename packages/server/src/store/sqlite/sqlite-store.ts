@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
 import { sqliteRateLimits } from './rate-limits.js';
 import type { RateLimitStore } from '../rate-limit.js';
+import { sqliteClientStore } from './sqlite-clients.js';
 import {
   normalizeEmail,
   type CreateUserResult,
@@ -157,6 +158,7 @@ class SqliteStore implements Store {
   readonly sessions;
   readonly keys;
   readonly rateLimits: RateLimitStore;
+  readonly clients;
   #db: Database.Database;
 
   constructor(db: Database.Database, file: string | null) {
@@ -284,6 +286,8 @@ class SqliteStore implements Store {
         return withFileLock(lockName, fn);
       },
     };
+
+    this.clients = sqliteClientStore(db);
     this.rateLimits = sqliteRateLimits(db);
   }
 
