@@ -12,6 +12,10 @@ import { loadConfig, type ConfigOverrides } from './config/load-config.js';
 import type { ServerConfig } from './config/defaults.js';
 import { buildApp } from './app.js';
 import { openSqliteStore } from './store/sqlite/index.js';
+import { openStore, describeStore } from './store/open-store.js';
+import { migratePostgres } from './store/postgres/index.js';
+import { MIGRATIONS as SQLITE_MIGRATIONS } from './store/sqlite/migrations.js';
+import { protectorFor } from './keys/protector.js';
 import type { Store, User } from './store/types.js';
 import { KeyManager } from './keys/key-manager.js';
 import { argon2idHasher } from './auth/passwords.js';
@@ -28,6 +32,8 @@ Usage: latchkey <command> [options]
 Commands:
   serve [--port N] [--host H]        run the auth server (PORT, HOST and LATCHKEY_* env work too)
   dev [--port N]                     run the whole demo shop (what \`npm start\` runs)
+  migrate                            apply pending database migrations and exit (PostgreSQL when
+                                     LATCHKEY_DATABASE_URL is set, else the SQLite file)
   keys list                          list signing keys (kid, alg, status)
   users create --email E [--name N] [--password-stdin]
                                      create a user; without --password-stdin a password is generated
@@ -75,8 +81,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         return await serve(args, env);
       case 'dev':
         return await dev(args, env);
+      case 'migrate':
+        return await migrate(args, env);
       case 'keys':
-        if (sub === 'list') return await withStore(args, env, (store) => keysList(store, args));
+        if (sub === 'list') return await withStore(args, env, (store, config) => keysList(store, args, config));
         throw new UsageError(`unknown command "keys ${sub ?? ''}" (try: keys list)`);
       case 'users':
         if (sub === 'create') return await withStore(args, env, (store, config) => usersCreate(store, config, args));
@@ -114,7 +122,7 @@ function configFrom(args: ParsedArgs, env: NodeJS.ProcessEnv, extra: ConfigOverr
 
 async function withStore(args: ParsedArgs, env: NodeJS.ProcessEnv, run: (store: Store, config: ServerConfig) => Promise<number>, warn = false): Promise<number> {
   const config = configFrom(args, env, {}, !warn);
-  const store = openSqliteStore(config.dataDir);
+  const store = await openStore(config);
   try {
     return await run(store, config);
   } finally {
@@ -133,12 +141,13 @@ async function serve(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> 
   const url = `http://${shownHost}:${address.port}`;
   const dataDir = resolve(config.dataDir);
   if (args.options.has('json')) {
-    io.out(JSON.stringify({ url, port: address.port, issuer: config.issuer, audience: config.audience, dataDir }));
+    io.out(JSON.stringify({ url, port: address.port, issuer: config.issuer, audience: config.audience, dataDir, store: describeStore(config) }));
   } else {
     io.out(`latchkey: auth server listening on ${url}`);
     io.out(`  issuer:      ${config.issuer}`);
     io.out(`  audience:    ${config.audience}`);
-    io.out(`  data folder: ${dataDir}`);
+    io.out(`  store:       ${describeStore(config)}`);
+    if (config.databaseUrl === null) io.out(`  data folder: ${dataDir}`);
   }
   return await new Promise<number>((done) => {
     let stopping = false;
@@ -180,8 +189,30 @@ async function dev(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   return await new Promise<number>(() => {});
 }
 
-async function keysList(store: Store, args: ParsedArgs): Promise<number> {
-  const km = await KeyManager.readOnly(store.keys);
+async function migrate(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
+  const config = configFrom(args, env);
+  let applied: number[];
+  let version: number;
+  if (config.databaseUrl !== null) {
+    const report = await migratePostgres({
+      connectionString: config.databaseUrl,
+      schema: config.databaseSchema,
+      connectTimeoutMs: config.storeConnectTimeoutMs,
+    });
+    ({ applied, version } = report);
+  } else {
+    // Opening the SQLite store applies its migrations.
+    await openSqliteStore(config.dataDir).close();
+    applied = [];
+    version = Math.max(...SQLITE_MIGRATIONS.map((m) => m.version));
+  }
+  if (args.options.has('json')) io.out(JSON.stringify({ store: describeStore(config), applied, version }));
+  else io.out(`${describeStore(config)}: schema at version ${version}${applied.length > 0 ? ` (applied ${applied.join(', ')})` : ' (nothing to apply)'}`);
+  return 0;
+}
+
+async function keysList(store: Store, args: ParsedArgs, config: ServerConfig): Promise<number> {
+  const km = await KeyManager.readOnly(store.keys, protectorFor(config.keyEncryptionKey));
   const keys = km.list().map((k) => ({ kid: k.kid, alg: k.alg, status: k.status, created_at: new Date(k.createdAt).toISOString() }));
   if (args.options.has('json')) io.out(JSON.stringify(keys));
   else if (keys.length === 0) io.out('no signing keys yet (one is generated when the server first starts)');
@@ -250,7 +281,7 @@ async function usersDisable(store: Store, args: ParsedArgs, who: string | undefi
 
 async function tokenInspect(store: Store, config: ServerConfig, args: ParsedArgs, jwt: string | undefined): Promise<number> {
   if (jwt === undefined) throw new UsageError('token inspect needs <jwt>');
-  const km = await KeyManager.readOnly(store.keys);
+  const km = await KeyManager.readOnly(store.keys, protectorFor(config.keyEncryptionKey));
   const result = await inspectToken(jwt.trim(), km.jwks(), config, store, Date.now());
   const claims = result.claims === null ? null : { ...result.claims };
   // The CSRF value is a secret bound to the browser; never echo it.

@@ -134,6 +134,27 @@ export class InternalError extends LatchkeyError {
 }
 
 /**
+ * 503 — PostgreSQL or Redis is unreachable, timed out or restarting. Nothing was half-applied (every
+ * store write is one statement or one transaction); retrying later is safe. Sent with `Retry-After`.
+ */
+export class StoreUnavailableError extends LatchkeyError {
+  constructor(message = 'The data store is temporarily unavailable; retry shortly.', options?: { cause?: unknown }) {
+    super('store_unavailable', 503, message);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/**
+ * Thrown at start-up when stored private signing keys cannot be opened: they are encrypted and
+ * `LATCHKEY_KEY_ENCRYPTION_KEY` is missing, or the key given does not decrypt them. Never sent on the wire.
+ */
+export class KeyProtectionError extends LatchkeyError {
+  constructor(message: string) {
+    super('key_protection_failed', 500, message);
+  }
+}
+
+/**
  * 401 — OAuth client authentication failed (RFC 6749 §5.2): unknown client, wrong secret, disabled
  * client, no credentials where they are required, or a malformed `Authorization: Basic` header.
  * Answered with `WWW-Authenticate: Basic realm="latchkey"`.
@@ -205,4 +226,5 @@ export const SERVER_ERROR_CODES = {
   unsupported_grant_type: 400,
   invalid_target: 400,
   internal_error: 500,
+  store_unavailable: 503,
 } as const satisfies Record<string, number>;
