@@ -9,6 +9,7 @@ export const SHOP_ERROR_CODES = {
   unknown_product: 400,
   quantity_limit: 400,
   empty_order: 400,
+  service_token_required: 403,
   not_found: 404,
   request_timeout: 408,
   payload_too_large: 413,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import * as verify from '@latchkey/verify';
@@ -48,8 +49,25 @@ async function startServices() {
   const cart = await buildCartService({ auth: { issuer: ORIGIN, audience: 'shop-api', jwksUri: jwks.url }, dataDir });
   await cart.listen({ port: 0, host: '127.0.0.1' });
   const cartUrl = `http://127.0.0.1:${(cart.server.address() as AddressInfo).port}`;
+  // A stand-in token endpoint handing the recommendation service a cart:read machine token.
+  const tokenServer = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      void issuer.mint({ sub: 'recommendation', client_id: 'recommendation', scope: 'cart:read', sid: undefined, csrf: undefined }).then((access_token) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ access_token, token_type: 'Bearer', expires_in: 600, scope: 'cart:read' }));
+      });
+    });
+  });
+  await new Promise<void>((r) => tokenServer.listen(0, '127.0.0.1', r));
   const customer = await startCustomer(env);
-  const recommendation = await startRecommendation({ ...env, CART_URL: cartUrl });
+  const recommendation = await startRecommendation({
+    ...env,
+    CART_URL: cartUrl,
+    LATCHKEY_TOKEN_URL: `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}/oauth/token`,
+    LATCHKEY_CLIENT_ID: 'recommendation',
+    LATCHKEY_CLIENT_SECRET: 'x'.repeat(43),
+  });
   const token = await issuer.mint({ sub: 'hostile-user' });
   return {
     cartUrl,
@@ -60,6 +78,8 @@ async function startServices() {
       await cart.close();
       await customer.close();
       await recommendation.close();
+      tokenServer.closeAllConnections();
+      await new Promise((r) => tokenServer.close(r));
       await jwks.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -2,9 +2,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config/defaults.js';
 import type { AppContext } from './context.js';
 import type { Store } from './store/types.js';
-import { openSqliteStore } from './store/sqlite/index.js';
+import { openStore } from './store/open-store.js';
+import { startSweeper } from './store/sweeper.js';
 import { KeyManager } from './keys/key-manager.js';
-import type { KeyProtector } from './keys/protector.js';
+import { protectorFor, type KeyProtector } from './keys/protector.js';
 import { argon2idHasher, dummyHashFor, type PasswordHasher } from './auth/passwords.js';
 import { installErrorHandling, sendError, toLatchkeyError } from './http/error-handler.js';
 import { clientErrorHandler } from './http/client-error.js';
@@ -17,9 +18,13 @@ import { logoutRoutes } from './routes/logout.js';
 import { meRoutes } from './routes/me.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { healthRoutes } from './routes/health.js';
+import { oauthRoutes } from './routes/oauth.js';
 
 export interface AppDeps {
-  /** Defaults to SQLite in `config.dataDir` (opened here and closed with the app). A passed store is the caller's to close. */
+  /**
+   * Defaults to the configured store — PostgreSQL (`databaseUrl`) or SQLite in `config.dataDir`, plus
+   * Redis (`redisUrl`) — opened here and closed with the app. A passed store is the caller's to close.
+   */
   readonly store?: Store;
   /** Clock, epoch ms. Default `Date.now`. */
   readonly now?: () => number;
@@ -39,10 +44,10 @@ export interface AppDeps {
 export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
   const ownStore = deps.store === undefined;
-  const store = deps.store ?? openSqliteStore(config.dataDir);
+  const store = deps.store ?? (await openStore(config));
   let keys: KeyManager;
   try {
-    keys = await KeyManager.open(store.keys, config.signingAlgorithm, now(), deps.keyProtector);
+    keys = await KeyManager.open(store.keys, config.signingAlgorithm, now(), deps.keyProtector ?? protectorFor(config.keyEncryptionKey));
   } catch (err) {
     if (ownStore) await store.close();
     throw err;
@@ -82,7 +87,10 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
   meRoutes(app, ctx);
   wellKnownRoutes(app, ctx);
   healthRoutes(app, ctx);
+  oauthRoutes(app, ctx);
 
+  const sweeper = startSweeper(store, now, (err) => app.log.warn({ err }, 'expired-session sweep failed'));
+  app.addHook('onClose', async () => sweeper.stop());
   if (ownStore) app.addHook('onClose', async () => store.close());
   // Warm the dummy hash so the first unknown-email login is not faster than later ones.
   void ctx.dummyHash().catch(() => {});

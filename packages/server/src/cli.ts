@@ -12,6 +12,10 @@ import { loadConfig, type ConfigOverrides } from './config/load-config.js';
 import type { ServerConfig } from './config/defaults.js';
 import { buildApp } from './app.js';
 import { openSqliteStore, SQLITE_FILE_NAME } from './store/sqlite/index.js';
+import { openStore, describeStore } from './store/open-store.js';
+import { migratePostgres } from './store/postgres/index.js';
+import { MIGRATIONS as SQLITE_MIGRATIONS } from './store/sqlite/migrations.js';
+import { protectorFor } from './keys/protector.js';
 import type { Store, User } from './store/types.js';
 import { KeyManager } from './keys/key-manager.js';
 import { argon2idHasher } from './auth/passwords.js';
@@ -20,6 +24,7 @@ import { LatchkeyError } from './errors.js';
 import { parseArgs, portOption, stringOption, UsageError, type ParsedArgs } from './cli/args.js';
 import { inspectToken } from './cli/inspect-token.js';
 import { readServerRecord, SERVER_RECORD_FILE, writeServerRecord } from './cli/server-record.js';
+import { clientsCommand } from './cli/clients.js';
 
 const HELP = `latchkey — the Latchkey authorization server
 
@@ -28,6 +33,8 @@ Usage: latchkey <command> [options]
 Commands:
   serve [--port N] [--host H]        run the auth server (PORT, HOST and LATCHKEY_* env work too)
   dev [--port N]                     run the whole demo shop (what \`npm start\` runs)
+  migrate                            apply pending database migrations and exit (PostgreSQL when
+                                     LATCHKEY_DATABASE_URL is set, else the SQLite file)
   keys list                          list signing keys (kid, alg, status)
   users create --email E [--name N] [--password-stdin]
                                      create a user; without --password-stdin a password is generated
@@ -39,11 +46,18 @@ Commands:
                                      iss/aud are checked against the flags, else LATCHKEY_ISSUER/
                                      LATCHKEY_AUDIENCE, else what \`serve\` recorded in
                                      <data-dir>/latchkey.json, else reported as not checked
+  clients create --name N --scopes "s1 s2" [--audience "A B"] [--id ID]
+                                     register a machine client (client credentials); prints
+                                     client_id and client_secret once (audience default: LATCHKEY_AUDIENCE)
+  clients list                       list clients (never secrets)
+  clients rotate-secret <id>         new secret, printed once; the old one stops working
+  clients disable|enable <id>        refuse / allow the client's authentication
+  clients delete <id>                remove a client
 
 Options:
-  --data-dir DIR   data folder (default LATCHKEY_DATA_DIR or ./.latchkey); only serve, dev and
-                   users create create it, the other commands need an existing one
-  --json           machine-readable output (keys list, users *, token inspect, serve)
+  --data-dir DIR   data folder (default LATCHKEY_DATA_DIR or ./.latchkey); only serve, dev, migrate,
+                   users create and clients create create it, the other commands need an existing one
+  --json           machine-readable output (keys list, users *, clients *, token inspect, serve)
   -h, --help       this help
 `;
 
@@ -76,14 +90,18 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         return await serve(args, env);
       case 'dev':
         return await dev(args, env);
+      case 'migrate':
+        return await migrate(args, env);
       case 'keys':
-        if (sub === 'list') return await withStore(args, env, 'existing', (store) => keysList(store, args));
+        if (sub === 'list') return await withStore(args, env, 'existing', (store, config) => keysList(store, args, config));
         throw new UsageError(`unknown command "keys ${sub ?? ''}" (try: keys list)`);
       case 'users':
         if (sub === 'create') return await withStore(args, env, 'create', (store, config) => usersCreate(store, config, args));
         if (sub === 'list') return await withStore(args, env, 'existing', (store) => usersList(store, args));
         if (sub === 'disable') return await withStore(args, env, 'existing', (store) => usersDisable(store, args, rest[0]));
         throw new UsageError(`unknown command "users ${sub ?? ''}" (try: users create|list|disable)`);
+      case 'clients':
+        return await withStore(args, env, sub === 'create' ? 'create' : 'existing', (store, config) => clientsCommand(sub, rest, store, config, args, io));
       case 'token':
         if (sub === 'inspect') return await withStore(args, env, 'existing', (store, config) => tokenInspect(store, config, args, env, rest[0]));
         throw new UsageError(`unknown command "token ${sub ?? ''}" (try: token inspect <jwt>)`);
@@ -115,16 +133,19 @@ function configFrom(args: ParsedArgs, env: NodeJS.ProcessEnv, extra: ConfigOverr
   return loadConfig(env, { ...(dataDir === undefined ? {} : { dataDir }), ...extra }, quiet ? { warn: () => {} } : {});
 }
 
-/** Opens the data folder's store for an admin command; `existing` refuses to create a folder or database that is not there. */
+/**
+ * Opens the configured store for an admin command. With SQLite, `existing` refuses to create a data
+ * folder or database that is not there (a typo in --data-dir must not leave an empty database behind).
+ */
 async function withStore(args: ParsedArgs, env: NodeJS.ProcessEnv, open: 'create' | 'existing', run: (store: Store, config: ServerConfig) => Promise<number>): Promise<number> {
   const config = configFrom(args, env);
-  if (open === 'existing') {
+  if (open === 'existing' && config.databaseUrl === null) {
     const dir = resolve(config.dataDir);
     const hint = 'start the server once (latchkey serve, or npm start for the shop) or pass --data-dir';
     if (!existsSync(dir)) throw new CliFailure(`no Latchkey data folder at ${dir}; ${hint}`);
     if (!existsSync(join(dir, SQLITE_FILE_NAME))) throw new CliFailure(`no Latchkey database (${SQLITE_FILE_NAME}) in ${dir}; ${hint}`);
   }
-  const store = openSqliteStore(config.dataDir);
+  const store = await openStore(config);
   try {
     return await run(store, config);
   } finally {
@@ -143,14 +164,15 @@ async function serve(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> 
   const url = `http://${shownHost}:${address.port}`;
   const dataDir = resolve(config.dataDir);
   // For `token inspect`: what this data folder's tokens say (the server never reads it back).
-  writeServerRecord(config.dataDir, config, Date.now());
+  if (config.databaseUrl === null) writeServerRecord(config.dataDir, config, Date.now());
   if (args.options.has('json')) {
-    io.out(JSON.stringify({ url, port: address.port, issuer: config.issuer, audience: config.audience, dataDir }));
+    io.out(JSON.stringify({ url, port: address.port, issuer: config.issuer, audience: config.audience, dataDir, store: describeStore(config) }));
   } else {
     io.out(`latchkey: auth server listening on ${url}`);
     io.out(`  issuer:      ${config.issuer}`);
     io.out(`  audience:    ${config.audience}`);
-    io.out(`  data folder: ${dataDir}`);
+    io.out(`  store:       ${describeStore(config)}`);
+    if (config.databaseUrl === null) io.out(`  data folder: ${dataDir}`);
   }
   return await new Promise<number>((done) => {
     let stopping = false;
@@ -194,8 +216,30 @@ async function dev(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   return await new Promise<number>(() => {});
 }
 
-async function keysList(store: Store, args: ParsedArgs): Promise<number> {
-  const km = await KeyManager.readOnly(store.keys);
+async function migrate(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
+  const config = configFrom(args, env);
+  let applied: number[];
+  let version: number;
+  if (config.databaseUrl !== null) {
+    const report = await migratePostgres({
+      connectionString: config.databaseUrl,
+      schema: config.databaseSchema,
+      connectTimeoutMs: config.storeConnectTimeoutMs,
+    });
+    ({ applied, version } = report);
+  } else {
+    // Opening the SQLite store applies its migrations.
+    await openSqliteStore(config.dataDir).close();
+    applied = [];
+    version = Math.max(...SQLITE_MIGRATIONS.map((m) => m.version));
+  }
+  if (args.options.has('json')) io.out(JSON.stringify({ store: describeStore(config), applied, version }));
+  else io.out(`${describeStore(config)}: schema at version ${version}${applied.length > 0 ? ` (applied ${applied.join(', ')})` : ' (nothing to apply)'}`);
+  return 0;
+}
+
+async function keysList(store: Store, args: ParsedArgs, config: ServerConfig): Promise<number> {
+  const km = await KeyManager.readOnly(store.keys, protectorFor(config.keyEncryptionKey));
   const keys = km.list().map((k) => ({ kid: k.kid, alg: k.alg, status: k.status, created_at: new Date(k.createdAt).toISOString() }));
   if (args.options.has('json')) io.out(JSON.stringify(keys));
   else if (keys.length === 0) io.out('no signing keys yet (one is generated when the server first starts)');
@@ -295,7 +339,7 @@ function expectedClaims(config: ServerConfig, args: ParsedArgs, env: NodeJS.Proc
 
 async function tokenInspect(store: Store, config: ServerConfig, args: ParsedArgs, env: NodeJS.ProcessEnv, jwt: string | undefined): Promise<number> {
   if (jwt === undefined) throw new UsageError('token inspect needs <jwt>');
-  const km = await KeyManager.readOnly(store.keys);
+  const km = await KeyManager.readOnly(store.keys, protectorFor(config.keyEncryptionKey));
   const expected = expectedClaims(config, args, env);
   const result = await inspectToken(jwt.trim(), km.jwks(), expected, store, Date.now());
   const unchecked = result.checks.filter((c) => c.status === 'not_checked').map((c) => c.name);

@@ -5,9 +5,37 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
+import { MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { runStoreSuite } from './store-suite.js';
+import type { Store } from '../src/store/types.js';
+import { startSweeper } from '../src/store/sweeper.js';
 
 runStoreSuite('sqlite (memory)', () => openSqliteStore(':memory:'));
+
+// On disk, with a second connection to the same file for the concurrency cases.
+const dirs = new Map<Store, string>();
+runStoreSuite(
+  'sqlite (file, several connections)',
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-suite-'));
+    const inner = openSqliteStore(dir);
+    const store: Store = {
+      users: inner.users,
+      sessions: inner.sessions,
+      keys: inner.keys,
+      clients: inner.clients,
+      rateLimits: inner.rateLimits,
+      ping: () => inner.ping(),
+      async close() {
+        await inner.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    dirs.set(store, dir);
+    return store;
+  },
+  { openAnother: async (store) => openSqliteStore(dirs.get(store)!) },
+);
 
 describe('sqlite store on disk', () => {
   it('creates the data folder 0700, uses WAL and records migrations; reopening keeps data', async () => {
@@ -24,10 +52,38 @@ describe('sqlite store on disk', () => {
       await again.close();
       const db = new Database(join(dir, 'latchkey.sqlite'), { readonly: true });
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }]);
+      assert.deepEqual(
+        db.prepare('SELECT version FROM schema_migrations ORDER BY version').all(),
+        MIGRATIONS.map((m) => ({ version: m.version })).sort((a, b) => a.version - b.version),
+      );
       db.close();
     } finally {
       rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('expired-session sweeper', () => {
+  it('deletes expired sessions (not live ones) on its interval', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    const store = openSqliteStore(':memory:');
+    try {
+      const r = await store.users.create({ email: 'sweep@example.com', passwordHash: 'x' }, 0);
+      assert.ok(r.ok);
+      const mk = (id: string, expiresAt: number) =>
+        store.sessions.create({ id, userId: r.user.id, clientId: 'latchkey-web', userAgent: null, expiresAt, refreshHash: id, csrfHash: null }, 0);
+      await mk('old', 1000);
+      await mk('live', 10_000);
+      const errors: unknown[] = [];
+      const sweeper = startSweeper(store, () => 5000, (e) => errors.push(e), 60_000);
+      t.mock.timers.tick(60_000);
+      await new Promise((done) => setImmediate(done));
+      assert.equal(await store.sessions.get('old'), null);
+      assert.ok(await store.sessions.get('live'));
+      sweeper.stop();
+      assert.deepEqual(errors, []);
+    } finally {
+      await store.close();
     }
   });
 });

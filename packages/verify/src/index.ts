@@ -4,7 +4,14 @@
  */
 export { createVerifier, resolveVerifier } from './create-verifier.js';
 export type { AuthenticateInput, Verifier, VerifierInput } from './create-verifier.js';
-export type { VerifierOptions, ResolvedOptions, FetchLike } from './options.js';
+export type {
+  VerifierOptions,
+  ResolvedOptions,
+  FetchLike,
+  RevocationCheck,
+  TokenCacheOptions,
+  ResolvedTokenCacheOptions,
+} from './options.js';
 export type { HeadersLike } from './headers.js';
 export type { AccessTokenClaims, Principal } from './claims.js';
 export { hasScopes, assertScopes } from './claims.js';
@@ -28,6 +35,7 @@ export {
   TokenClaimInvalidError,
   TokenRevokedError,
   KeysUnavailableError,
+  RevocationUnavailableError,
   CrossSiteRequestError,
   CsrfTokenMissingError,
   CsrfTokenMismatchError,

@@ -1,7 +1,7 @@
 import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose';
 import type { SigningAlgorithm } from '../config/defaults.js';
 import type { SigningKeyStore, StoredSigningKey, KeyStatus } from '../store/types.js';
-import { plaintextProtector, type KeyProtector } from './protector.js';
+import { checkStoredKeys, openStoredKey, plaintextProtector, type KeyProtector } from './protector.js';
 
 export interface PublicJwk extends JWK {
   kid: string;
@@ -43,6 +43,8 @@ export class KeyManager {
   /** Loads the key set, generating a key of `alg` when there is no active one of that algorithm. */
   static async open(store: SigningKeyStore, alg: SigningAlgorithm, now: number, protector: KeyProtector = plaintextProtector): Promise<KeyManager> {
     const km = new KeyManager(store, protector);
+    // Fail before generating anything when the stored keys cannot be opened (missing/wrong encryption key).
+    await checkStoredKeys(await store.list(), protector);
     await km.#ensureActiveKey(alg, now);
     return km;
   }
@@ -55,15 +57,19 @@ export class KeyManager {
   }
 
   async #ensureActiveKey(alg: SigningAlgorithm, now: number): Promise<void> {
-    const rows = await this.#store.list();
-    const current = rows.find((k) => k.status === 'active' && k.alg === alg);
-    if (current === undefined) {
-      const fresh = await generateStoredKey(alg, now, this.#protector);
-      await this.#store.insert(fresh);
-      // An active key of another algorithm (config changed) stops signing but stays published so
-      // tokens it signed keep verifying until they expire.
-      for (const old of rows) if (old.status === 'active') await this.#store.setStatus(old.kid, 'retired', now);
-    }
+    // Under the store's key lock, re-reading inside it: of several instances starting at once, the
+    // first generates the key and the others find it (one key set, never competing keys).
+    await this.#store.withKeyLock(async () => {
+      const rows = await this.#store.list();
+      const current = rows.find((k) => k.status === 'active' && k.alg === alg);
+      if (current === undefined) {
+        const fresh = await generateStoredKey(alg, now, this.#protector);
+        await this.#store.insert(fresh);
+        // An active key of another algorithm (config changed) stops signing but stays published so
+        // tokens it signed keep verifying until they expire.
+        for (const old of rows) if (old.status === 'active') await this.#store.setStatus(old.kid, 'retired', now);
+      }
+    });
     await this.#reload(true);
   }
 
@@ -76,7 +82,7 @@ export class KeyManager {
     this.#summaries = rows.map((r) => ({ kid: r.kid, alg: r.alg, status: r.status, createdAt: r.createdAt }));
     const active = rows.filter((r) => r.status === 'active').at(-1);
     if (active !== undefined) {
-      const jwk = await this.#protector.open(active.privateJwk);
+      const jwk = await openStoredKey(active, this.#protector);
       const privateKey = (await importJWK(jwk, active.alg)) as CryptoKey;
       this.#active = { kid: active.kid, alg: active.alg as SigningAlgorithm, privateKey };
     } else if (needActive) {

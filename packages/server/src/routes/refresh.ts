@@ -5,10 +5,9 @@ import { assertSameSite } from '../http/origin-guard.js';
 import { assertCsrfHeader } from '../auth/csrf.js';
 import { clearedCookies, readCookie, REFRESH_COOKIE } from '../http/cookies.js';
 import { sendError } from '../http/error-handler.js';
-import { issueAccessToken, NATIVE_CLIENT_ID, WEB_CLIENT_ID } from '../tokens/access-token.js';
-import { randomToken, safeEqual, sha256 } from '../tokens/crypto.js';
-import { formatRefreshToken, newRefreshSecret, parseRefreshToken } from '../tokens/refresh-token.js';
-import { sendBearerTokens, sendCookieTokens } from '../auth/sessions.js';
+import type { Session } from '../store/types.js';
+import { sendBearerTokens, sendCookieTokens, type MintedTokens } from '../auth/sessions.js';
+import { refreshSession } from '../auth/refresh-session.js';
 
 interface RefreshBody {
   refresh_token?: string;
@@ -49,40 +48,20 @@ export function refreshRoutes(app: FastifyInstance, ctx: AppContext): void {
         if (cookieMode) reply.header('set-cookie', clearedCookies());
         return sendError(reply, err);
       };
+      if (cookieMode && cookieValue === undefined) return fail(new InvalidRefreshTokenError('No refresh token was sent.'));
 
-      const parsed = parseRefreshToken(cookieMode ? cookieValue : bodyValue);
-      if (parsed === null) return fail(new InvalidRefreshTokenError(cookieValue === undefined && cookieMode ? 'No refresh token was sent.' : undefined));
-      const now = ctx.now();
-      const session = await ctx.store.sessions.get(parsed.sessionId);
-      const expectedClient = cookieMode ? WEB_CLIENT_ID : NATIVE_CLIENT_ID;
-      if (session === null || session.clientId !== expectedClient) return fail(new InvalidRefreshTokenError());
-      const presentedHash = sha256(parsed.secret);
-
-      // The CSRF check guards the happy path. A stale (already rotated) secret skips it on purpose:
-      // nothing is issued for it, and it must reach the store so reuse is detected and the session revoked.
-      if (cookieMode && safeEqual(session.refreshHash, presentedHash)) {
-        assertCsrfHeader(request, session.csrfHash);
+      let minted: MintedTokens;
+      try {
+        minted = await refreshSession(ctx, {
+          token: cookieMode ? cookieValue : bodyValue,
+          mode: cookieMode ? 'cookie' : 'token',
+          // The CSRF check guards the happy path (see refreshSession for why a stale secret skips it).
+          ...(cookieMode ? { checkCurrent: (session: Session) => assertCsrfHeader(request, session.csrfHash) } : {}),
+        });
+      } catch (err) {
+        if (err instanceof InvalidRefreshTokenError || err instanceof RefreshTokenReusedError) return fail(err);
+        throw err;
       }
-
-      const user = await ctx.store.users.findById(session.userId);
-      if (user === null || user.disabled) {
-        await ctx.store.sessions.revoke(session.id, 'user_disabled', now);
-        return fail(new InvalidRefreshTokenError());
-      }
-
-      const secret = newRefreshSecret();
-      const csrf = cookieMode ? randomToken(32) : undefined;
-      const outcome = await ctx.store.sessions.rotateRefresh(session.id, presentedHash, sha256(secret), csrf === undefined ? null : sha256(csrf), now);
-      if (outcome === 'reused') return fail(new RefreshTokenReusedError());
-      if (outcome !== 'rotated') return fail(new InvalidRefreshTokenError());
-
-      const access = await issueAccessToken(
-        ctx.keys,
-        ctx.config,
-        { subject: user.id, sessionId: session.id, clientId: expectedClient, roles: user.roles, ...(csrf === undefined ? {} : { csrf }) },
-        now,
-      );
-      const minted = { sessionId: session.id, access, refreshToken: formatRefreshToken(session.id, secret), csrf, sessionExpiresAt: session.expiresAt };
       return cookieMode ? sendCookieTokens(reply, ctx, minted) : sendBearerTokens(reply, ctx, minted);
     },
   );

@@ -1,8 +1,12 @@
 /**
- * The storage interface every adapter implements (SQLite now; PostgreSQL and Redis later). Async so
+ * The storage interface every adapter implements (SQLite, PostgreSQL; Redis for rate limits). Async so
  * network-backed adapters fit; every adapter must pass the shared suite in test/store-suite.ts.
- * Times are epoch milliseconds.
+ * Times are epoch milliseconds. Network adapters throw `StoreUnavailableError` (503) when their
+ * service is unreachable; every write is one statement or one transaction, so nothing is half-applied.
  */
+import type { RateLimitStore } from './rate-limit.js';
+import type { ClientStore } from './clients.js';
+export type * from './clients.js';
 
 export interface User {
   readonly id: string;
@@ -84,6 +88,8 @@ export interface SessionStore {
   revokeAllForUser(userId: string, reason: RevokeReason, now: number): Promise<number>;
   /** Newest first, revoked ones included. */
   listForUser(userId: string): Promise<Session[]>;
+  /** Deletes sessions whose absolute expiry is at or before `now` (with their retired hashes); returns how many. */
+  deleteExpired(now: number): Promise<number>;
 }
 
 export type KeyStatus = 'next' | 'active' | 'retired';
@@ -104,12 +110,24 @@ export interface SigningKeyStore {
   insert(key: StoredSigningKey): Promise<void>;
   list(): Promise<StoredSigningKey[]>;
   setStatus(kid: string, status: KeyStatus, now: number): Promise<boolean>;
+  /**
+   * Runs `fn` while holding the store-wide key-management lock, so several auth-server instances never
+   * generate or rotate keys at the same time (PostgreSQL: an advisory lock; SQLite: in-process). `fn`
+   * re-reads the key set inside the lock before deciding anything.
+   */
+  withKeyLock<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 export interface Store {
   readonly users: UserStore;
   readonly sessions: SessionStore;
   readonly keys: SigningKeyStore;
+  /** Counters for brute-force limits (Redis when configured, else the primary store). */
+  readonly rateLimits: RateLimitStore;
+  /** Resolves when every backing service answers; throws `StoreUnavailableError` otherwise. */
+  ping(): Promise<void>;
+  /** Machine clients (client credentials); see ./clients.ts. */
+  readonly clients: ClientStore;
   close(): Promise<void>;
 }
 
