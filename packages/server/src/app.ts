@@ -16,6 +16,7 @@ import { logoutRoutes } from './routes/logout.js';
 import { meRoutes } from './routes/me.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { healthRoutes } from './routes/health.js';
+import { RevocationHub, type RevocationPublisher } from './revocation/hub.js';
 
 export interface AppDeps {
   /** Defaults to SQLite in `config.dataDir` (opened here and closed with the app). A passed store is the caller's to close. */
@@ -26,6 +27,10 @@ export interface AppDeps {
   readonly keyProtector?: KeyProtector;
   /** Log level for Fastify's logger (stdout, JSON lines); default off. The CLI uses `'error'`. */
   readonly logLevel?: 'error' | 'warn' | 'info' | 'debug';
+  /** Extra places revocations are pushed to as they happen (e.g. Redis pub/sub); the store's log always is. */
+  readonly revocationPublishers?: readonly RevocationPublisher[];
+  /** How often open revocation streams re-read the log for entries written by other processes, ms. Default 1000. */
+  readonly revocationPollMs?: number;
 }
 
 /**
@@ -47,7 +52,11 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
     throw err;
   }
   const passwords = deps.passwords ?? argon2idHasher;
-  const ctx: AppContext = { config, store, keys, passwords, dummyHash: dummyHashFor(passwords), now };
+  const revocations = new RevocationHub(store.revocations, {
+    pollMs: deps.revocationPollMs ?? 1000,
+    ...(deps.revocationPublishers === undefined ? {} : { publishers: deps.revocationPublishers }),
+  });
+  const ctx: AppContext = { config, store, keys, passwords, dummyHash: dummyHashFor(passwords), now, revocations };
 
   const app = Fastify({
     logger: deps.logLevel === undefined ? false : { level: deps.logLevel },
@@ -80,6 +89,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
   wellKnownRoutes(app, ctx);
   healthRoutes(app, ctx);
 
+  app.addHook('onClose', async () => revocations.close());
   if (ownStore) app.addHook('onClose', async () => store.close());
   // Warm the dummy hash so the first unknown-email login is not faster than later ones.
   void ctx.dummyHash().catch(() => {});

@@ -45,6 +45,15 @@ describe('config', () => {
     assert.equal(c.signupEnabled, false);
   });
 
+  it('refresh grace window and revocation feed token: defaults and environment', () => {
+    const d = loadConfig({}, {}, quiet);
+    assert.equal(d.refreshGraceSeconds, 10);
+    assert.equal(d.revocationFeedToken, null);
+    const c = loadConfig({ LATCHKEY_REFRESH_GRACE: '0', LATCHKEY_REVOCATION_FEED_TOKEN: 'f'.repeat(43) }, {}, quiet);
+    assert.equal(c.refreshGraceSeconds, 0);
+    assert.equal(c.revocationFeedToken, 'f'.repeat(43));
+  });
+
   it('bad config fails fast naming the option', () => {
     const cases: [Record<string, string>, Record<string, unknown>, string][] = [
       [{}, { nope: 1 }, 'nope'],
@@ -60,6 +69,10 @@ describe('config', () => {
       [{ PORT: '70000' }, {}, 'port'],
       [{}, { audience: '' }, 'audience'],
       [{ LATCHKEY_SIGNUP_ENABLED: 'maybe' }, {}, 'signupEnabled'],
+      [{ LATCHKEY_REFRESH_GRACE: '61' }, {}, 'refreshGraceSeconds'],
+      [{}, { refreshGraceSeconds: -1 }, 'refreshGraceSeconds'],
+      [{ LATCHKEY_REVOCATION_FEED_TOKEN: 'short' }, {}, 'revocationFeedToken'],
+      [{}, { revocationFeedToken: `${'x'.repeat(40)} y` }, 'revocationFeedToken'],
     ];
     for (const [env, over, option] of cases) {
       assert.throws(

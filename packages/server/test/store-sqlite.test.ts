@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
+import { MIGRATIONS } from '../src/store/sqlite/migrations.js';
 import { runStoreSuite } from './store-suite.js';
 
 runStoreSuite('sqlite (memory)', () => openSqliteStore(':memory:'));
@@ -24,8 +25,34 @@ describe('sqlite store on disk', () => {
       await again.close();
       const db = new Database(join(dir, 'latchkey.sqlite'), { readonly: true });
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }]);
+      assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }, { version: 2 }]);
       db.close();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('migration 2 upgrades a version-1 database in place, keeping sessions and signing keys', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'latchkey-store-'));
+    try {
+      const file = join(root, 'latchkey.sqlite');
+      const db = new Database(file);
+      db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+      const v1 = MIGRATIONS.find((m) => m.version === 1)!;
+      db.exec(v1.sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (1, ?, 0)').run(v1.name);
+      db.prepare("INSERT INTO users (id, email, password_hash, created_at) VALUES ('u1', 'a@example.com', 'x', 1)").run();
+      db.prepare("INSERT INTO sessions (id, user_id, client_id, created_at, last_used_at, expires_at, refresh_hash) VALUES ('s1', 'u1', 'latchkey-web', 1, 1, 9e15, 'h')").run();
+      db.prepare("INSERT INTO signing_keys VALUES ('k1', 'ES256', '{}', '{}', 'none', 'active', 5, 5)").run();
+      db.close();
+      const store = openSqliteStore(root);
+      const s = await store.sessions.get('s1');
+      assert.equal(s?.refreshHash, 'h');
+      assert.equal(s?.rotatedAt, null);
+      assert.equal(s?.previousCsrfHash, null);
+      assert.deepEqual((await store.keys.list()).map((k) => [k.kid, k.status, k.createdAt, k.publishUntil]), [['k1', 'active', 5, null]]);
+      assert.equal(await store.keys.setStatus('k1', 'removed', 6), true, "the new 'removed' status is allowed");
+      await store.close();
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -37,6 +37,17 @@ export interface ServerConfig {
   readonly bodyLimit: number;
   /** Space-separated `scope` claim put in first-party user access tokens. */
   readonly userScope: string;
+  /**
+   * Seconds after a rotation during which the refresh token it replaced still answers with the *same*
+   * successor (concurrent tabs), 0..60; 0 = strict. Outside it, reuse revokes the session. Env `LATCHKEY_REFRESH_GRACE`.
+   */
+  readonly refreshGraceSeconds: number;
+  /**
+   * Shared secret resource services present (`Authorization: Bearer …`) to follow the revocation feed
+   * (`GET /auth/revocations/stream`). null = the feed is open to anyone who can reach the server (it
+   * carries only revoked session ids and expiry times). Env `LATCHKEY_REVOCATION_FEED_TOKEN` (≥ 32 chars).
+   */
+  readonly revocationFeedToken: string | null;
 }
 
 export interface OptionInfo {
@@ -63,6 +74,8 @@ export const DEFAULTS: ServerConfig = Object.freeze({
   passwordMaxBytes: 1024,
   bodyLimit: 16 * 1024,
   userScope: 'profile',
+  refreshGraceSeconds: 10,
+  revocationFeedToken: null,
 });
 
 export const OPTIONS: { readonly [K in keyof ServerConfig]: OptionInfo } = {
@@ -81,4 +94,6 @@ export const OPTIONS: { readonly [K in keyof ServerConfig]: OptionInfo } = {
   passwordMaxBytes: { description: 'Maximum password length (UTF-8 bytes, ≤ 4096).' },
   bodyLimit: { description: 'Maximum request body (bytes).' },
   userScope: { description: 'Space-separated `scope` claim of user access tokens.' },
+  refreshGraceSeconds: { description: 'Refresh grace window for concurrent tabs, 0..60 s (0 = strict rotation).', env: 'LATCHKEY_REFRESH_GRACE' },
+  revocationFeedToken: { description: 'Bearer secret required to follow the revocation feed (null = open).', env: 'LATCHKEY_REVOCATION_FEED_TOKEN' },
 };

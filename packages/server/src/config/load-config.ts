@@ -97,6 +97,10 @@ function validate(c: Record<string, unknown>): ServerConfig {
   if (!/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/.test(userScope)) {
     throw new ConfigError('userScope', 'must be space-separated scope tokens (RFC 6749 §3.3)');
   }
+  const feedToken = c.revocationFeedToken;
+  if (feedToken !== null && (typeof feedToken !== 'string' || feedToken.length < 32 || feedToken.length > 512 || !/^[\x21-\x7e]+$/.test(feedToken))) {
+    throw new ConfigError('revocationFeedToken', 'must be null or 32..512 printable ASCII characters without spaces');
+  }
   return Object.freeze({
     issuer,
     audience,
@@ -113,6 +117,8 @@ function validate(c: Record<string, unknown>): ServerConfig {
     passwordMaxBytes,
     bodyLimit: int('bodyLimit', c.bodyLimit, 1024, 1024 * 1024),
     userScope,
+    refreshGraceSeconds: int('refreshGraceSeconds', c.refreshGraceSeconds, 0, 60),
+    revocationFeedToken: feedToken,
   });
 }
 
