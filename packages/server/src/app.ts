@@ -16,6 +16,7 @@ import { logoutRoutes } from './routes/logout.js';
 import { meRoutes } from './routes/me.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { healthRoutes } from './routes/health.js';
+import { revocationRoutes } from './routes/revocations.js';
 import { RevocationHub, type RevocationPublisher } from './revocation/hub.js';
 
 export interface AppDeps {
@@ -88,6 +89,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
   meRoutes(app, ctx);
   wellKnownRoutes(app, ctx);
   healthRoutes(app, ctx);
+  revocationRoutes(app, ctx);
 
   app.addHook('onClose', async () => revocations.close());
   if (ownStore) app.addHook('onClose', async () => store.close());

@@ -19,6 +19,7 @@ import { checkNewPassword } from './routes/shared.js';
 import { LatchkeyError } from './errors.js';
 import { parseArgs, portOption, stringOption, UsageError, type ParsedArgs } from './cli/args.js';
 import { inspectToken } from './cli/inspect-token.js';
+import { revokeAllInStore } from './auth/revoke.js';
 
 const HELP = `latchkey — the Latchkey authorization server
 
@@ -73,7 +74,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       case 'users':
         if (sub === 'create') return await withStore(args, env, (store, config) => usersCreate(store, config, args));
         if (sub === 'list') return await withStore(args, env, (store) => usersList(store, args));
-        if (sub === 'disable') return await withStore(args, env, (store) => usersDisable(store, args, rest[0]));
+        if (sub === 'disable') return await withStore(args, env, (store, config) => usersDisable(store, config, args, rest[0]));
         throw new UsageError(`unknown command "users ${sub ?? ''}" (try: users create|list|disable)`);
       case 'token':
         if (sub === 'inspect') return await withStore(args, env, (store, config) => tokenInspect(store, config, args, rest[0]), true);
@@ -224,7 +225,7 @@ async function usersList(store: Store, args: ParsedArgs): Promise<number> {
   return 0;
 }
 
-async function usersDisable(store: Store, args: ParsedArgs, who: string | undefined): Promise<number> {
+async function usersDisable(store: Store, config: ServerConfig, args: ParsedArgs, who: string | undefined): Promise<number> {
   if (who === undefined) throw new UsageError('users disable needs <email|id>');
   const user = (await store.users.findById(who)) ?? (await store.users.findByEmail(who));
   if (user === null) {
@@ -232,7 +233,8 @@ async function usersDisable(store: Store, args: ParsedArgs, who: string | undefi
     return 1;
   }
   await store.users.setDisabled(user.id, true);
-  const revoked = await store.sessions.revokeAllForUser(user.id, 'user_disabled', Date.now());
+  // Also appended to the revocation log: a running server's feed picks them up within its poll interval.
+  const revoked = (await revokeAllInStore(store, user.id, 'user_disabled', Date.now(), config.accessTokenTtlSeconds)).length;
   if (args.options.has('json')) io.out(JSON.stringify({ ...userOut({ ...user, disabled: true }), sessions_revoked: revoked }));
   else io.out(`disabled ${user.email}; revoked ${revoked} session(s)`);
   return 0;

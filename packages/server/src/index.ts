@@ -5,6 +5,7 @@ export type * from './store/types.js';
 export { normalizeEmail } from './store/types.js';
 export { openSqliteStore, SQLITE_FILE_NAME } from './store/sqlite/index.js';
 export { buildApp, type AppDeps } from './app.js';
+export type { RevocationPublisher, PublishedRevocation } from './revocation/hub.js';
 export { KeyManager, type PublicJwk, type KeySummary, type SigningKey } from './keys/key-manager.js';
 export { plaintextProtector, type KeyProtector } from './keys/protector.js';
 export { argon2idHasher, type PasswordHasher } from './auth/passwords.js';

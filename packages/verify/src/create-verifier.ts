@@ -7,6 +7,8 @@ import { createKeySet } from './key-set.js';
 import { resolveOptions, type ResolvedOptions, type VerifierOptions } from './options.js';
 import { readCredentials } from './read-credentials.js';
 import { verifyToken } from './verify-token.js';
+import { startRevocationFollower, type RevocationFollower } from './revocation/follower.js';
+import { httpRevocationTransport } from './revocation/http-transport.js';
 
 /** What {@link Verifier.authenticate} needs from a request. */
 export interface AuthenticateInput {
@@ -28,6 +30,10 @@ export interface Verifier {
   verifyAccessToken(token: string): Promise<AccessTokenClaims>;
   /** The validated, frozen options. */
   readonly options: ResolvedOptions;
+  /** The revocation feed follower (`status()`, `connected()`), when the `revocation` option is set. */
+  readonly revocation: RevocationFollower | undefined;
+  /** Stops background work (the revocation feed). Idempotent; the verifier still verifies afterwards. */
+  close(): Promise<void>;
 }
 
 /**
@@ -48,10 +54,38 @@ export interface Verifier {
 export function createVerifier(options: VerifierOptions): Verifier {
   const resolved = resolveOptions(options);
   const getKey = createKeySet(resolved);
+  const rev = resolved.revocation;
+  const follower =
+    rev === undefined
+      ? undefined
+      : startRevocationFollower({
+          transport:
+            rev.transport ??
+            httpRevocationTransport({
+              url: rev.url!,
+              ...(rev.token === undefined ? {} : { token: rev.token }),
+              ...(resolved.fetch === undefined ? {} : { fetch: resolved.fetch }),
+            }),
+          failurePolicy: rev.failurePolicy,
+          failClosedAfterMs: rev.failClosedAfterMs,
+          reconnectMinMs: rev.reconnectMinMs,
+          reconnectMaxMs: rev.reconnectMaxMs,
+          idleTimeoutMs: rev.idleTimeoutMs,
+          clockSkewSeconds: resolved.clockSkewSeconds,
+          now: resolved.now,
+          log: rev.log,
+        });
+
+  /** Signature and claims first (a forged token is a 401 whatever the feed says), then revocation. */
+  async function verifyAndCheck(token: string): Promise<AccessTokenClaims> {
+    const claims = await verifyToken(token, resolved, getKey);
+    follower?.check(claims);
+    return claims;
+  }
 
   async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
     if (typeof token !== 'string') throw new TokenMalformedError('The access token must be a string');
-    return verifyToken(token, resolved, getKey);
+    return verifyAndCheck(token);
   }
 
   async function authenticate(input: AuthenticateInput): Promise<Principal> {
@@ -62,7 +96,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         throw new InvalidRequestError('The request has no method or headers');
       }
       const credential = readCredentials(headers);
-      const claims = await verifyToken(credential.token, resolved, getKey);
+      const claims = await verifyAndCheck(credential.token);
       // Cookies ride along automatically, so cookie-authenticated writes must prove intent.
       if (credential.source === 'cookie' && !isSafeMethod(method)) {
         checkSameSite(headers, resolved.trustedOrigins);
@@ -75,7 +109,13 @@ export function createVerifier(options: VerifierOptions): Verifier {
     }
   }
 
-  return Object.freeze({ authenticate, verifyAccessToken, options: resolved });
+  return Object.freeze({
+    authenticate,
+    verifyAccessToken,
+    options: resolved,
+    revocation: follower,
+    close: async () => follower?.close(),
+  });
 }
 
 /** What adapters accept: verifier options, or an existing verifier (to share one JWKS cache). */

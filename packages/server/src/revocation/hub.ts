@@ -34,6 +34,7 @@ export class RevocationHub {
   readonly #onError: (err: unknown) => void;
   readonly #subscribers = new Set<Wake>();
   #timer: ReturnType<typeof setInterval> | null = null;
+  #lastPrune = 0;
 
   constructor(log: RevocationLog, options: { pollMs: number; publishers?: readonly RevocationPublisher[]; onError?: (err: unknown) => void }) {
     this.#log = log;
@@ -45,6 +46,11 @@ export class RevocationHub {
   /** Records a revocation and wakes every stream. */
   async publish(entry: PublishedRevocation, now: number): Promise<void> {
     await this.#log.append(entry, now);
+    // Entries are only needed until the tokens they cover expire; prune at most once a minute.
+    if (now - this.#lastPrune > 60_000) {
+      this.#lastPrune = now;
+      await this.#log.prune(Math.floor(now / 1000) - 300).catch(this.#onError);
+    }
     this.#wakeAll();
     for (const p of this.#publishers) {
       try {
