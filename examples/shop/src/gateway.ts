@@ -80,6 +80,11 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/api/products', async () => ({ products: PRODUCTS }));
+  // The revocation feed is for the services, which reach the auth server directly; browsers never need it.
+  const notFound = async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply.code(404).send({ error: 'not_found', error_description: 'no such route' });
+  app.all('/auth/revocations', notFound);
+  app.all('/auth/revocations/*', notFound);
 
   await app.register(async (proxy) => {
     // Pass every body through as a stream: the gateway must not parse, re-encode or reject bodies on

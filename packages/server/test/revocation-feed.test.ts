@@ -138,3 +138,42 @@ describe('revocation feed over real HTTP (server → @latchkey/verify)', () => {
     assert.equal(future.sids.length, all.sids.length + 1);
   });
 });
+
+describe('revocation feed loss over real HTTP: fail open vs fail closed', () => {
+  it("when the auth server goes away, a 'closed' verifier answers 503 revocation_feed_unavailable and an 'open' one keeps accepting", async () => {
+    const s = await makeServer({ revocationFeedToken: FEED_TOKEN });
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const base = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
+    await signup(s.app);
+    const res = await s.app.inject({ method: 'POST', url: '/auth/login', headers: JSON_HEADERS, payload: { email: 'alice@example.com', password: PASSWORD, mode: 'token' } });
+    const at = res.json<{ access_token: string }>().access_token;
+    const jwks = (await (await fetch(`${base}/.well-known/jwks.json`)).json()) as { keys: [] };
+    const lostEvents: Array<Promise<void>> = [];
+    const make = (failurePolicy: 'open' | 'closed') => {
+      let signal!: () => void;
+      lostEvents.push(new Promise<void>((r) => (signal = r)));
+      return createVerifier({
+        issuer: 'http://localhost:8080',
+        audience: 'shop-api',
+        jwks,
+        revocation: { url: `${base}/auth/revocations/stream`, token: FEED_TOKEN, failurePolicy, failClosedAfterMs: 0, reconnectMinMs: 50, log: (e) => e.type === 'lost' && signal() },
+      });
+    };
+    const closed = make('closed');
+    const open = make('open');
+    try {
+      await Promise.all([closed.revocation!.connected(), open.revocation!.connected()]);
+      await closed.verifyAccessToken(at);
+      await s.close();
+      await Promise.all(lostEvents);
+      await assert.rejects(closed.verifyAccessToken(at), (err: unknown) => (err as { code?: string }).code === 'revocation_feed_unavailable' && (err as { status?: number }).status === 503);
+      assert.equal(closed.revocation!.status().state, 'lost');
+      assert.equal(closed.revocation!.status().refusing, true);
+      await open.verifyAccessToken(at);
+      assert.equal(open.revocation!.status().refusing, false);
+    } finally {
+      await closed.close();
+      await open.close();
+    }
+  });
+});

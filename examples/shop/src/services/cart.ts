@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { latchkeyFastify } from '@latchkey/fastify';
-import type { Principal } from '@latchkey/verify';
+import { createVerifier, type Principal } from '@latchkey/verify';
 import { cartView } from '../cart-view.js';
 import { errorBody, toShopError } from '../errors.js';
 import { isMain, portFromEnv, runMain } from '../runtime.js';
@@ -50,7 +50,11 @@ export async function buildCartService(options: CartServiceOptions): Promise<Fas
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
-  await app.register(latchkeyFastify, options.auth);
+  // One verifier per service: it owns the JWKS cache and the revocation feed, closed with the app.
+  const verifier = createVerifier(options.auth);
+  app.addHook('onClose', async () => verifier.close());
+  app.get('/healthz/revocation', async () => ({ revocation: verifier.revocation?.status() ?? null }));
+  await app.register(latchkeyFastify, { verifier });
   const requireAuth = app.requireAuth();
   const subject = (request: FastifyRequest): string => (request.auth as Principal).subject;
 

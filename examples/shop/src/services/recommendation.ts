@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { serve, type ServerType } from '@hono/node-server';
 import { latchkey, type LatchkeyEnv } from '@latchkey/hono';
-import { createVerifier } from '@latchkey/verify';
+import { createVerifier, type Verifier } from '@latchkey/verify';
 import type { CartView } from '../cart-view.js';
 import { recommend } from '../recommend.js';
 import { isMain, portFromEnv, requireEnv, runMain } from '../runtime.js';
@@ -16,6 +16,8 @@ export interface RecommendationServiceOptions {
   fetch?: typeof fetch;
   /** How many recommendations. Default 4. */
   limit?: number;
+  /** A verifier to use instead of one made from `auth` (the caller closes it). */
+  verifier?: Verifier;
 }
 
 const ACCESS_COOKIE = '__Host-lk_at';
@@ -33,8 +35,10 @@ export function buildRecommendationService(options: RecommendationServiceOptions
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
-  // One verifier (one JWKS cache) for every protected route.
-  const requireAuth = latchkey({ verifier: createVerifier(options.auth) });
+  // One verifier (one JWKS cache, one revocation feed) for every protected route.
+  const verifier = options.verifier ?? createVerifier(options.auth);
+  const requireAuth = latchkey({ verifier });
+  app.get('/healthz/revocation', (c) => c.json({ revocation: verifier.revocation?.status() ?? null }));
   app.use('/api/recommendations', requireAuth);
   app.use('/api/recommendations/*', requireAuth);
 
@@ -74,14 +78,16 @@ export function buildRecommendationService(options: RecommendationServiceOptions
 
 /** Standalone: PORT, HOST, CART_URL, LATCHKEY_ISSUER, LATCHKEY_AUDIENCE, LATCHKEY_JWKS_URI, LATCHKEY_TRUSTED_ORIGINS. */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<{ server: ServerType; close(): Promise<void> }> {
-  const app = buildRecommendationService({ auth: authOptionsFromEnv(env), cartUrl: requireEnv('CART_URL', env) });
+  const auth = authOptionsFromEnv(env);
+  const verifier = createVerifier(auth);
+  const app = buildRecommendationService({ auth, verifier, cartUrl: requireEnv('CART_URL', env) });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: portFromEnv('PORT', 0, env), hostname: env['HOST'] ?? '127.0.0.1' }, () => resolve(s));
     s.once('error', reject);
   });
   return {
     server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => new Promise<void>((resolve) => server.close(() => void verifier.close().then(resolve, resolve))),
   };
 }
 
