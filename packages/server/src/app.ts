@@ -17,6 +17,7 @@ import { meRoutes } from './routes/me.js';
 import { wellKnownRoutes } from './routes/well-known.js';
 import { healthRoutes } from './routes/health.js';
 import { revocationRoutes } from './routes/revocations.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { RevocationHub, type RevocationPublisher } from './revocation/hub.js';
 
 export interface AppDeps {
@@ -90,6 +91,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
   wellKnownRoutes(app, ctx);
   healthRoutes(app, ctx);
   revocationRoutes(app, ctx);
+  sessionRoutes(app, ctx);
 
   app.addHook('onClose', async () => revocations.close());
   if (ownStore) app.addHook('onClose', async () => store.close());

@@ -105,6 +105,13 @@ export class RefreshTokenReusedError extends LatchkeyError {
   }
 }
 
+/** 404 — `DELETE /auth/sessions/:id`: no live session with this id belongs to the caller (never says which). */
+export class SessionNotFoundError extends LatchkeyError {
+  constructor(message = 'No such session.') {
+    super('session_not_found', 404, message);
+  }
+}
+
 /** 403 — a cookie request to refresh/logout came without an `X-CSRF-Token` header. Same code as @latchkey/verify. */
 export class CsrfTokenMissingError extends LatchkeyError {
   constructor(message = 'The X-CSRF-Token header is required.') {
@@ -160,5 +167,6 @@ export const SERVER_ERROR_CODES = {
   csrf_token_missing: 403,
   csrf_token_mismatch: 403,
   cross_site_request: 403,
+  session_not_found: 404,
   internal_error: 500,
 } as const satisfies Record<string, number>;
