@@ -155,7 +155,55 @@ function renderOrders(orders) {
   $('orders-empty').hidden = orders.length > 0;
 }
 
+function renderDevices(sessions) {
+  const when = (iso) => new Date(iso).toLocaleString();
+  $('devices').replaceChildren(
+    ...sessions.map((d) =>
+      el(
+        'li',
+        { 'data-testid': 'device', dataset: { sessionId: d.id, current: String(d.current) } },
+        el(
+          'span',
+          {},
+          el('span', { text: d.current ? `${d.device} (this device)` : d.device }),
+          el('span', { class: 'reason', text: `signed in ${when(d.created_at)} · last used ${when(d.last_used_at)}` }),
+        ),
+        el('button', {
+          type: 'button',
+          class: 'secondary',
+          'data-testid': `device-signout-${d.id}`,
+          text: 'Sign out',
+          onClick: () => endDevice(d),
+        }),
+      ),
+    ),
+  );
+  $('devices').dataset.count = String(sessions.length);
+}
+
 // ---- data -------------------------------------------------------------------------------------------
+
+async function loadDevices() {
+  try {
+    renderDevices(await auth.sessions());
+  } catch (err) {
+    setStatus(`Devices unavailable: ${explain(err)}`, true);
+  }
+}
+
+async function endDevice(session) {
+  try {
+    await auth.endSession(session);
+    if (session.current) {
+      showLoggedOut('You signed out this device.');
+      return;
+    }
+    await loadDevices();
+    setStatus(`Signed out ${session.device}.`);
+  } catch (err) {
+    setStatus(explain(err), true);
+  }
+}
 
 async function loadRecommendations() {
   try {
@@ -180,6 +228,7 @@ async function loadAccount() {
   renderProfile(profile.profile);
   renderOrders(orders.orders);
   await applyCart(cart);
+  await loadDevices();
 }
 
 async function mutate(work, done) {
@@ -254,6 +303,7 @@ function showLoggedOut(message) {
   $('cart').replaceChildren();
   $('recommendations').replaceChildren();
   $('orders').replaceChildren();
+  $('devices').replaceChildren();
   document.body.dataset.auth = 'out';
   if (message) setStatus(message);
 }
@@ -310,6 +360,15 @@ $('logout').addEventListener('click', async () => {
 });
 
 $('place-order').addEventListener('click', () => placeOrder());
+
+$('logout-all').addEventListener('click', async () => {
+  try {
+    const n = await auth.logoutEverywhere();
+    showLoggedOut(`Logged out everywhere (${n} session${n === 1 ? '' : 's'}).`);
+  } catch (err) {
+    setStatus(explain(err), true);
+  }
+});
 
 $('profile-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
