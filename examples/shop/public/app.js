@@ -311,12 +311,21 @@ function showLoggedOut(message) {
 async function enter() {
   const me = await auth.me();
   showLoggedIn(me.user);
+  showRefreshPlan();
   await loadAccount();
 }
 
 auth.onChange((change) => {
   if (!change.authenticated && change.reason !== 'user') showLoggedOut('Your session ended. Please log in again.');
+  showRefreshPlan();
 });
+
+// Shows when the silent refresh is planned (seconds from now, on this device's clock) — handy when a
+// device clock is wrong: the plan is computed from the server's expires_in, so it stays right.
+function showRefreshPlan() {
+  const at = auth.nextRefreshAt();
+  document.body.dataset.refreshInS = at === null ? '' : String(Math.round((at - Date.now()) / 1000));
+}
 
 $('login-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();

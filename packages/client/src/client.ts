@@ -149,8 +149,39 @@ export function createLatchkeyClient(options: LatchkeyClientOptions = {}): Latch
   let serverOffset: number | null = null;
   let lastRefreshAt = -Infinity;
   let closed = false;
-  const channel: TabChannel = proactive ? openTabChannel('latchkey', () => schedule()) : { post: () => {}, close: () => {} };
-  const detachExpiryEvents = proactive ? watchKey(storage, EXPIRY_STORAGE_KEY, () => schedule()) : () => {};
+  // Tabs waiting for another tab's new CSRF token (see authFetch's 403 csrf_token_mismatch handling).
+  const csrfWaiters = new Set<(csrf: string) => void>();
+  const announce = (csrf: string | undefined): void => {
+    if (csrf !== undefined) for (const w of [...csrfWaiters]) w(csrf);
+  };
+  const channel: TabChannel = openTabChannel('latchkey', (m) => {
+    schedule();
+    announce(m.csrf);
+  });
+  const detachExpiryEvents = watchKey(storage, EXPIRY_STORAGE_KEY, () => schedule());
+  const detachCsrfEvents = watchKey(storage, CSRF_STORAGE_KEY, () => announce(safeGet(storage, CSRF_STORAGE_KEY) ?? undefined));
+
+  /**
+   * localStorage changes reach other tabs asynchronously, while the new access cookie is shared at
+   * once: a tab may send the previous CSRF token with the new cookie (→ 403 csrf_token_mismatch). Wait
+   * (event-driven, bounded) for the token other tabs announce, instead of failing or refreshing again.
+   */
+  function awaitNewCsrf(stale: string, timeoutMs: number): Promise<string | null> {
+    const now = safeGet(storage, CSRF_STORAGE_KEY);
+    if (now !== null && now !== stale) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const done = (value: string | null): void => {
+        csrfWaiters.delete(onCsrf);
+        clearTimer(t);
+        resolve(value);
+      };
+      const onCsrf = (csrf: string): void => {
+        if (csrf !== stale) done(csrf);
+      };
+      csrfWaiters.add(onCsrf);
+      const t = setTimer(() => done(null), timeoutMs);
+    });
+  }
 
   const authUrl = (route: string): string => `${baseUrl}${authPath}/${route}`;
 
@@ -288,9 +319,15 @@ export function createLatchkeyClient(options: LatchkeyClientOptions = {}): Latch
     // that safe, but one request is better than N).
     refreshing ??= (async () => {
       const before = safeGet(storage, CSRF_STORAGE_KEY);
+      // What other tabs announce while this one waits for the lock (their localStorage write may reach
+      // this tab later than the lock does).
+      let announced: string | undefined;
+      const listen = (csrf: string): void => void (announced = csrf);
+      csrfWaiters.add(listen);
       try {
         await withLock('latchkey.refresh', async () => {
-          const current = safeGet(storage, CSRF_STORAGE_KEY);
+          const stored = safeGet(storage, CSRF_STORAGE_KEY);
+          const current = stored !== before ? stored : (announced ?? stored);
           if (current !== null && current !== before) {
             // Another tab refreshed while this one waited for the lock: adopt its result.
             lastRefreshAt = now();
@@ -311,10 +348,11 @@ export function createLatchkeyClient(options: LatchkeyClientOptions = {}): Latch
             throw new LatchkeyClientError('missing_csrf_token', 'refresh answered without an X-CSRF-Token header', res.status);
           }
           recordExpiry(body);
-          channel.post({ type: 'refresh' });
+          channel.post({ type: 'refresh', csrf: safeGet(storage, CSRF_STORAGE_KEY) ?? '' });
           emit({ type: 'refresh', authenticated: true, reason: 'refresh' });
         });
       } finally {
+        csrfWaiters.delete(listen);
         refreshing = null;
       }
     })();
@@ -325,22 +363,49 @@ export function createLatchkeyClient(options: LatchkeyClientOptions = {}): Latch
     const url = resolve(input);
     const sent = safeGet(storage, CSRF_STORAGE_KEY);
     const first = await send(url, init, sent);
-    // Only our own API's 401s mean "access token expired"; without a stored token there is no
+    // Only our own API's answers say anything about our session; without a stored token there is no
     // session on this device to refresh.
-    if (first.status !== 401 || sent === null || !isOwnOrigin(url)) return first;
+    if (sent === null || !isOwnOrigin(url)) return first;
+    if (first.status === 403 && (await errorCode(first)) === 'csrf_token_mismatch') {
+      // Another tab rotated the session a moment ago and its CSRF token has not reached this tab yet.
+      let fresh = await awaitNewCsrf(sent, 1500);
+      if (fresh === null) {
+        try {
+          await refresh();
+        } catch {
+          return first;
+        }
+        fresh = safeGet(storage, CSRF_STORAGE_KEY);
+      }
+      void first.body?.cancel().catch(() => {});
+      return send(url, init, fresh);
+    }
+    if (first.status !== 401) return first;
     const current = safeGet(storage, CSRF_STORAGE_KEY);
+    let token = current;
     if (current === sent) {
       try {
         await refresh();
       } catch {
         return first;
       }
+      token = safeGet(storage, CSRF_STORAGE_KEY);
     } else if (current === null) {
       return first; // logged out meanwhile
     }
     // else: another request already refreshed since this one was sent; just retry.
     void first.body?.cancel().catch(() => {});
-    return send(url, init, safeGet(storage, CSRF_STORAGE_KEY));
+    return send(url, init, token);
+  }
+
+  /** The `error` code of a JSON error answer, read from a clone (the caller may still read the body). */
+  async function errorCode(res: Response): Promise<string | null> {
+    try {
+      const body = (await res.clone().json()) as { error?: unknown };
+      return typeof body.error === 'string' ? body.error : null;
+    } catch {
+      return null;
+    }
   }
 
   // A page (re)load with a live session on this device: arm the proactive refresh.
@@ -427,6 +492,7 @@ export function createLatchkeyClient(options: LatchkeyClientOptions = {}): Latch
       schedule();
       channel.close();
       detachExpiryEvents();
+      detachCsrfEvents();
       if (detachStorageEvents) detachStorageEvents();
       detachStorageEvents = null;
     },

@@ -19,7 +19,7 @@ export function withLock<T>(name: string, work: () => Promise<T>): Promise<T> {
   return locks.request(name, { mode: 'exclusive' }, work);
 }
 
-export type TabMessage = { readonly type: 'refresh' | 'login' | 'logout' };
+export type TabMessage = { readonly type: 'refresh' | 'login' | 'logout'; readonly csrf?: string };
 
 export interface TabChannel {
   post(message: TabMessage): void;
@@ -47,7 +47,8 @@ export function openTabChannel(name: string, onMessage: (message: TabMessage) =>
   channel.onmessage = (ev) => {
     const data = ev.data as { type?: unknown } | null;
     if (data !== null && typeof data === 'object' && (data.type === 'refresh' || data.type === 'login' || data.type === 'logout')) {
-      onMessage({ type: data.type });
+      const csrf = (data as { csrf?: unknown }).csrf;
+      onMessage(typeof csrf === 'string' && csrf.length <= 256 ? { type: data.type, csrf } : { type: data.type });
     }
   };
   return {
