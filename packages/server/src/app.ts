@@ -3,7 +3,7 @@ import type { ServerConfig } from './config/defaults.js';
 import type { AppContext } from './context.js';
 import type { Store } from './store/types.js';
 import { openSqliteStore } from './store/sqlite/index.js';
-import { KeyManager } from './keys/key-manager.js';
+import { KeyManager, type RotationPolicy } from './keys/key-manager.js';
 import type { KeyProtector } from './keys/protector.js';
 import { argon2idHasher, dummyHashFor, type PasswordHasher } from './auth/passwords.js';
 import { installErrorHandling, sendError, toLatchkeyError } from './http/error-handler.js';
@@ -33,6 +33,8 @@ export interface AppDeps {
   readonly revocationPublishers?: readonly RevocationPublisher[];
   /** How often open revocation streams re-read the log for entries written by other processes, ms. Default 1000. */
   readonly revocationPollMs?: number;
+  /** How often the key schedule is checked (rotation steps, keys changed by the CLI), ms. Default 60000; 0 = only at start. */
+  readonly keyCheckIntervalMs?: number;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
   const store = deps.store ?? openSqliteStore(config.dataDir);
   let keys: KeyManager;
   try {
-    keys = await KeyManager.open(store.keys, config.signingAlgorithm, now(), deps.keyProtector);
+    keys = await KeyManager.open(store.keys, config.signingAlgorithm, now(), deps.keyProtector, rotationPolicy(config));
   } catch (err) {
     if (ownStore) await store.close();
     throw err;
@@ -94,8 +96,28 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
   sessionRoutes(app, ctx);
 
   app.addHook('onClose', async () => revocations.close());
+  const keyCheckMs = deps.keyCheckIntervalMs ?? 60_000;
+  if (keyCheckMs > 0) {
+    const keyTimer = setInterval(() => {
+      keys.tick(now()).catch((err: unknown) => app.log.error({ err }, 'signing-key rotation step failed'));
+    }, keyCheckMs);
+    keyTimer.unref();
+    app.addHook('onClose', async () => clearInterval(keyTimer));
+  }
   if (ownStore) app.addHook('onClose', async () => store.close());
   // Warm the dummy hash so the first unknown-email login is not faster than later ones.
   void ctx.dummyHash().catch(() => {});
   return app;
+}
+
+/** Clock skew verifiers tolerate on `exp` (the SDK's default): retired keys stay published this much longer. */
+const VERIFIER_SKEW_MS = 30_000;
+
+/** The key schedule derived from the configuration. */
+export function rotationPolicy(config: ServerConfig): RotationPolicy {
+  return {
+    intervalMs: config.keyRotationIntervalSeconds * 1000,
+    publishLeadMs: config.keyPublishLeadSeconds * 1000,
+    retireAfterMs: config.accessTokenTtlSeconds * 1000 + VERIFIER_SKEW_MS,
+  };
 }

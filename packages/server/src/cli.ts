@@ -10,10 +10,10 @@ import { realpathSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type ConfigOverrides } from './config/load-config.js';
 import type { ServerConfig } from './config/defaults.js';
-import { buildApp } from './app.js';
+import { buildApp, rotationPolicy } from './app.js';
 import { openSqliteStore } from './store/sqlite/index.js';
 import type { Store, User } from './store/types.js';
-import { KeyManager } from './keys/key-manager.js';
+import { KeyManager, type KeySummary } from './keys/key-manager.js';
 import { argon2idHasher } from './auth/passwords.js';
 import { checkNewPassword } from './routes/shared.js';
 import { LatchkeyError } from './errors.js';
@@ -28,7 +28,11 @@ Usage: latchkey <command> [options]
 Commands:
   serve [--port N] [--host H]        run the auth server (PORT, HOST and LATCHKEY_* env work too)
   dev [--port N]                     run the whole demo shop (what \`npm start\` runs)
-  keys list                          list signing keys (kid, alg, status)
+  keys list                          list signing keys (kid, alg, status, activate/publish times)
+  keys rotate                        rotate now: the published next key (or a new one) starts signing,
+                                     the current one retires (published until its tokens expire)
+  keys retire <kid>                  compromised key: remove it from the JWKS at once (services refuse
+                                     its tokens after their next key refresh); a new key signs if needed
   users create --email E [--name N] [--password-stdin]
                                      create a user; without --password-stdin a password is generated
                                      and printed once
@@ -70,7 +74,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         return await dev(args, env);
       case 'keys':
         if (sub === 'list') return await withStore(args, env, (store) => keysList(store, args));
-        throw new UsageError(`unknown command "keys ${sub ?? ''}" (try: keys list)`);
+        if (sub === 'rotate') return await withStore(args, env, (store, config) => keysRotate(store, config, args));
+        if (sub === 'retire') return await withStore(args, env, (store, config) => keysRetire(store, config, args, rest[0]));
+        throw new UsageError(`unknown command "keys ${sub ?? ''}" (try: keys list|rotate|retire <kid>)`);
       case 'users':
         if (sub === 'create') return await withStore(args, env, (store, config) => usersCreate(store, config, args));
         if (sub === 'list') return await withStore(args, env, (store) => usersList(store, args));
@@ -171,12 +177,50 @@ async function dev(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   return await new Promise<number>(() => {});
 }
 
-async function keysList(store: Store, args: ParsedArgs): Promise<number> {
-  const km = await KeyManager.readOnly(store.keys);
-  const keys = km.list().map((k) => ({ kid: k.kid, alg: k.alg, status: k.status, created_at: new Date(k.createdAt).toISOString() }));
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+function keyOut(k: KeySummary) {
+  return { kid: k.kid, alg: k.alg, status: k.status, created_at: iso(k.createdAt), activate_at: iso(k.activateAt), publish_until: iso(k.publishUntil) };
+}
+
+function printKeys(km: KeyManager, args: ParsedArgs): void {
+  const keys = km.list().map(keyOut);
   if (args.options.has('json')) io.out(JSON.stringify(keys));
   else if (keys.length === 0) io.out('no signing keys yet (one is generated when the server first starts)');
-  else for (const k of keys) io.out(`${k.kid}  ${k.alg.padEnd(5)}  ${k.status.padEnd(7)}  ${k.created_at}`);
+  else {
+    for (const k of keys) {
+      const when = k.status === 'next' ? `  signs from ${k.activate_at}` : k.status === 'retired' ? `  published until ${k.publish_until}` : '';
+      io.out(`${k.kid}  ${k.alg.padEnd(5)}  ${k.status.padEnd(7)}  ${k.created_at}${when}`);
+    }
+  }
+}
+
+async function keysList(store: Store, args: ParsedArgs): Promise<number> {
+  printKeys(await KeyManager.readOnly(store.keys), args);
+  return 0;
+}
+
+async function openKeys(store: Store, config: ServerConfig): Promise<KeyManager> {
+  return KeyManager.open(store.keys, config.signingAlgorithm, Date.now(), undefined, rotationPolicy(config));
+}
+
+async function keysRotate(store: Store, config: ServerConfig, args: ParsedArgs): Promise<number> {
+  const km = await openKeys(store, config);
+  const kid = await km.rotateNow(Date.now());
+  if (!args.options.has('json')) io.out(`rotated: ${kid} signs now (a running server switches within a minute)`);
+  printKeys(km, args);
+  return 0;
+}
+
+async function keysRetire(store: Store, config: ServerConfig, args: ParsedArgs, kid: string | undefined): Promise<number> {
+  if (kid === undefined) throw new UsageError('keys retire needs <kid>');
+  const km = await openKeys(store, config);
+  if (!(await km.retireNow(kid, Date.now()))) {
+    io.err(`latchkey: no published key "${kid}"`);
+    return 1;
+  }
+  if (!args.options.has('json')) io.out(`retired ${kid}: removed from the JWKS (services refuse its tokens after their next key refresh)`);
+  printKeys(km, args);
   return 0;
 }
 

@@ -48,6 +48,15 @@ export interface ServerConfig {
    * carries only revoked session ids and expiry times). Env `LATCHKEY_REVOCATION_FEED_TOKEN` (≥ 32 chars).
    */
   readonly revocationFeedToken: string | null;
+  /** How long a signing key signs before the next one takes over, seconds; 0 = never rotate automatically. Env `LATCHKEY_KEY_ROTATION_INTERVAL`. */
+  readonly keyRotationIntervalSeconds: number;
+  /**
+   * How long before it starts signing the next key is published in the JWKS, seconds. Must exceed
+   * `jwksMaxAgeSeconds` and every verifier's JWKS cache lifetime. Env `LATCHKEY_KEY_PUBLISH_LEAD`.
+   */
+  readonly keyPublishLeadSeconds: number;
+  /** `Cache-Control: max-age` of the JWKS, seconds. Env `LATCHKEY_JWKS_MAX_AGE`. */
+  readonly jwksMaxAgeSeconds: number;
 }
 
 export interface OptionInfo {
@@ -76,6 +85,9 @@ export const DEFAULTS: ServerConfig = Object.freeze({
   userScope: 'profile',
   refreshGraceSeconds: 10,
   revocationFeedToken: null,
+  keyRotationIntervalSeconds: 30 * 24 * 60 * 60,
+  keyPublishLeadSeconds: 2 * 60 * 60,
+  jwksMaxAgeSeconds: 300,
 });
 
 export const OPTIONS: { readonly [K in keyof ServerConfig]: OptionInfo } = {
@@ -96,4 +108,7 @@ export const OPTIONS: { readonly [K in keyof ServerConfig]: OptionInfo } = {
   userScope: { description: 'Space-separated `scope` claim of user access tokens.' },
   refreshGraceSeconds: { description: 'Refresh grace window for concurrent tabs, 0..60 s (0 = strict rotation).', env: 'LATCHKEY_REFRESH_GRACE' },
   revocationFeedToken: { description: 'Bearer secret required to follow the revocation feed (null = open).', env: 'LATCHKEY_REVOCATION_FEED_TOKEN' },
+  keyRotationIntervalSeconds: { description: 'Signing-key lifetime before automatic rotation, s (0 = off).', env: 'LATCHKEY_KEY_ROTATION_INTERVAL' },
+  keyPublishLeadSeconds: { description: 'How early the next key is published before it signs, s (> jwksMaxAgeSeconds).', env: 'LATCHKEY_KEY_PUBLISH_LEAD' },
+  jwksMaxAgeSeconds: { description: 'JWKS Cache-Control max-age, s.', env: 'LATCHKEY_JWKS_MAX_AGE' },
 };

@@ -101,6 +101,15 @@ function validate(c: Record<string, unknown>): ServerConfig {
   if (feedToken !== null && (typeof feedToken !== 'string' || feedToken.length < 32 || feedToken.length > 512 || !/^[\x21-\x7e]+$/.test(feedToken))) {
     throw new ConfigError('revocationFeedToken', 'must be null or 32..512 printable ASCII characters without spaces');
   }
+  const jwksMaxAgeSeconds = int('jwksMaxAgeSeconds', c.jwksMaxAgeSeconds, 0, 86_400);
+  const keyPublishLeadSeconds = int('keyPublishLeadSeconds', c.keyPublishLeadSeconds, 60, 30 * 24 * 3600);
+  if (keyPublishLeadSeconds <= jwksMaxAgeSeconds) {
+    throw new ConfigError('keyPublishLeadSeconds', `must be longer than jwksMaxAgeSeconds (${jwksMaxAgeSeconds}) so every cache has the next key before it signs`);
+  }
+  const keyRotationIntervalSeconds = int('keyRotationIntervalSeconds', c.keyRotationIntervalSeconds, 0, 365 * 24 * 3600);
+  if (keyRotationIntervalSeconds !== 0 && keyRotationIntervalSeconds <= keyPublishLeadSeconds) {
+    throw new ConfigError('keyRotationIntervalSeconds', `must be 0 (off) or longer than keyPublishLeadSeconds (${keyPublishLeadSeconds})`);
+  }
   return Object.freeze({
     issuer,
     audience,
@@ -119,6 +128,9 @@ function validate(c: Record<string, unknown>): ServerConfig {
     userScope,
     refreshGraceSeconds: int('refreshGraceSeconds', c.refreshGraceSeconds, 0, 60),
     revocationFeedToken: feedToken,
+    keyRotationIntervalSeconds,
+    keyPublishLeadSeconds,
+    jwksMaxAgeSeconds,
   });
 }
 
