@@ -23,6 +23,7 @@ export type ShopErrorCode =
   | 'empty_order'
   | 'not_found'
   | 'upstream_unavailable'
+  | 'service_token_required'
   | 'internal_error';
 
 export const invalidRequest = (message: string): ShopError => new ShopError('invalid_request', 400, message);

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { isMain, portFromEnv } from './runtime.js';
 
-import { SHOP_AUDIENCE } from './launcher-constants.js';
+import { CART_READ_SCOPE, RECOMMENDATION_CLIENT_ID, SHOP_AUDIENCE } from './launcher-constants.js';
 
 export { SHOP_AUDIENCE };
 
@@ -87,6 +87,33 @@ function spawnChild(name: string, args: string[], env: NodeJS.ProcessEnv, log: (
   return { name, proc, exit };
 }
 
+function runCli(cli: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [cli, ...args], { env, timeout: 30_000 }, (err, stdout, stderr) => {
+      done({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Registers the recommendation service's client-credentials client with the auth server's CLI (the
+ * same `latchkey clients create` an operator runs): scope `cart:read`, audience `shop-api`. A client
+ * left over from an earlier run is deleted first, so each start gets a fresh secret that only this
+ * launcher and the recommendation process ever see (it is never logged).
+ */
+async function provisionRecommendationClient(cli: string, env: NodeJS.ProcessEnv): Promise<{ clientId: string; clientSecret: string }> {
+  await runCli(cli, ['clients', 'delete', RECOMMENDATION_CLIENT_ID], env); // exit 1 when there is none: fine
+  const created = await runCli(
+    cli,
+    ['clients', 'create', '--id', RECOMMENDATION_CLIENT_ID, '--name', 'Shop recommendation service', '--scopes', CART_READ_SCOPE, '--audience', SHOP_AUDIENCE, '--json'],
+    env,
+  );
+  if (created.code !== 0) throw new Error(`could not register the recommendation client: ${created.stderr.trim()}`);
+  const parsed = JSON.parse(created.stdout) as { client_id?: unknown; client_secret?: unknown };
+  if (typeof parsed.client_id !== 'string' || typeof parsed.client_secret !== 'string') throw new Error('latchkey clients create printed no credentials');
+  return { clientId: parsed.client_id, clientSecret: parsed.client_secret };
+}
+
 async function waitHealthy(child: Child, url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
@@ -164,19 +191,23 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
     ...extra,
   });
 
+  const authCli = options.authServerCli ?? defaultAuthServerCli();
+  const authEnv: NodeJS.ProcessEnv = {
+    ...base,
+    PORT: String(authPort),
+    HOST: '127.0.0.1',
+    LATCHKEY_ISSUER: urls.gateway,
+    LATCHKEY_AUDIENCE: SHOP_AUDIENCE,
+    LATCHKEY_CORS_ORIGINS: gatewayOrigins.join(','),
+    LATCHKEY_REVOCATION_FEED_TOKEN: feedToken,
+  };
+  const recommendationClient = await provisionRecommendationClient(authCli, authEnv);
+
   const plan: { name: string; args: string[]; env: NodeJS.ProcessEnv; url: string }[] = [
     {
       name: 'auth',
-      args: [options.authServerCli ?? defaultAuthServerCli(), 'serve', '--port', String(authPort)],
-      env: {
-        ...base,
-        PORT: String(authPort),
-        HOST: '127.0.0.1',
-        LATCHKEY_ISSUER: urls.gateway,
-        LATCHKEY_AUDIENCE: SHOP_AUDIENCE,
-        LATCHKEY_CORS_ORIGINS: gatewayOrigins.join(','),
-        LATCHKEY_REVOCATION_FEED_TOKEN: feedToken,
-      },
+      args: [authCli, 'serve', '--port', String(authPort)],
+      env: authEnv,
       url: urls.auth,
     },
     { name: 'cart', args: [join(here, 'services', 'cart.js')], env: serviceEnv(cartPort!), url: urls.cart },
@@ -184,7 +215,12 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
     {
       name: 'recommendation',
       args: [join(here, 'services', 'recommendation.js')],
-      env: serviceEnv(recommendationPort!, { CART_URL: urls.cart }),
+      env: serviceEnv(recommendationPort!, {
+        CART_URL: urls.cart,
+        LATCHKEY_TOKEN_URL: `${urls.auth}/oauth/token`,
+        LATCHKEY_CLIENT_ID: recommendationClient.clientId,
+        LATCHKEY_CLIENT_SECRET: recommendationClient.clientSecret,
+      }),
       url: urls.recommendation,
     },
     {

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { createTestIssuer, sendRequest, startJwksServer, type JwksServer, type TestIssuer, type TestResponse } from '@latchkey/testkit';
 import { buildCartService } from '../src/services/cart.js';
@@ -21,11 +22,40 @@ let customer: Awaited<ReturnType<typeof startCustomer>>;
 let customerUrl: string;
 let recommendation: Awaited<ReturnType<typeof startRecommendation>>;
 let recommendationUrl: string;
+let tokenServer: Server;
+let tokenRequests = 0;
+const SERVICE_CLIENT = { id: 'recommendation', secret: 'test-secret-'.padEnd(43, 'x') };
+
+/** A machine token as the auth server mints it for client credentials: no sid, no csrf. */
+function machineToken(overrides: Record<string, unknown> = {}): Promise<string> {
+  return issuer.mint({ sub: SERVICE_CLIENT.id, client_id: SERVICE_CLIENT.id, scope: 'cart:read', sid: undefined, csrf: undefined, ...overrides });
+}
 
 before(async () => {
   issuer = await createTestIssuer({ issuer: ORIGIN, audience: 'shop-api' });
   jwks = await startJwksServer(issuer.jwks);
   dataDir = mkdtempSync(join(tmpdir(), 'latchkey-shop-services-'));
+  // A stand-in token endpoint: checks the client's Basic credentials and the form, mints a machine token.
+  tokenServer = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (d: string) => (body += d));
+    req.on('end', () => {
+      tokenRequests++;
+      const expected = `Basic ${Buffer.from(`${SERVICE_CLIENT.id}:${SERVICE_CLIENT.secret}`).toString('base64')}`;
+      const params = new URLSearchParams(body);
+      res.setHeader('content-type', 'application/json');
+      if (req.headers.authorization !== expected || req.headers['content-type'] !== 'application/x-www-form-urlencoded') {
+        res.writeHead(401).end(JSON.stringify({ error: 'invalid_client' }));
+        return;
+      }
+      if (params.get('grant_type') !== 'client_credentials' || params.get('scope') !== 'cart:read' || params.get('resource') !== 'shop-api') {
+        res.writeHead(400).end(JSON.stringify({ error: 'invalid_request' }));
+        return;
+      }
+      void machineToken().then((access_token) => res.end(JSON.stringify({ access_token, token_type: 'Bearer', expires_in: 600, scope: 'cart:read' })));
+    });
+  });
+  await new Promise<void>((r) => tokenServer.listen(0, '127.0.0.1', r));
   const auth: ServiceAuthOptions = { issuer: ORIGIN, audience: 'shop-api', jwksUri: jwks.url, trustedOrigins: [ORIGIN] };
   cart = await buildCartService({ auth, dataDir });
   await cart.listen({ port: 0, host: '127.0.0.1' });
@@ -38,6 +68,9 @@ before(async () => {
     LATCHKEY_TRUSTED_ORIGINS: ORIGIN,
     LATCHKEY_DATA_DIR: dataDir,
     CART_URL: cartUrl,
+    LATCHKEY_TOKEN_URL: `http://127.0.0.1:${(tokenServer.address() as AddressInfo).port}/oauth/token`,
+    LATCHKEY_CLIENT_ID: SERVICE_CLIENT.id,
+    LATCHKEY_CLIENT_SECRET: SERVICE_CLIENT.secret,
   };
   customer = await startCustomer(env);
   customerUrl = `http://127.0.0.1:${(customer.server.address() as AddressInfo).port}`;
@@ -50,6 +83,7 @@ after(async () => {
   await customer.close();
   await recommendation.close();
   await jwks.close();
+  await new Promise((r) => tokenServer.close(r));
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -242,8 +276,9 @@ test('customer: a price sent by the page, bad lines, non-JSON and missing CSRF a
   assert.equal((profile.json as { profile: { name: string | null } }).profile.name, null);
 });
 
-test('recommendation: relays the caller token to the cart service and recommends from that cart', async () => {
+test('recommendation: reads the user\'s cart with its own client-credentials token (fetched once, cached) and recommends from it', async () => {
   const s = await cookieSession('reco-1');
+  const before = tokenRequests;
   let res = await call(recommendationUrl, '/api/recommendations', { session: s, csrf: false });
   assert.equal(res.status, 200);
   const empty = res.json as { recommendations: { product: { id: string } }[]; basedOn: string[] };
@@ -258,6 +293,42 @@ test('recommendation: relays the caller token to the cart service and recommends
   assert.ok(!ids.includes('espresso-beans'));
   assert.deepEqual(new Set(ids.slice(0, 2)), new Set(['moka-pot', 'burr-grinder']));
 
+  // Another user, a Bearer caller: still the same cached service token.
+  const other = await issuer.mint({ sub: 'reco-2', csrf: undefined });
+  res = await call(recommendationUrl, '/api/recommendations', { headers: { authorization: `Bearer ${other}` } });
+  assert.equal(res.status, 200);
+  assert.deepEqual((res.json as { basedOn: string[] }).basedOn, []);
+  assert.ok(tokenRequests - before <= 1, `one token request at most, got ${tokenRequests - before}`);
+
   const anon = await call(recommendationUrl, '/api/recommendations');
   assert.equal(anon.status, 401);
+});
+
+test('cart /internal/carts/:userId: a service token with cart:read reads any user\'s cart', async () => {
+  const s = await cookieSession('internal-user');
+  await call(cartUrl, '/api/cart/items', { method: 'POST', session: s, json: { productId: 'sencha', quantity: 2 } });
+  const res = await call(cartUrl, '/internal/carts/internal-user', { headers: { authorization: `Bearer ${await machineToken()}` } });
+  assert.equal(res.status, 200);
+  assert.deepEqual((res.json as { items: { productId: string; quantity: number }[] }).items.map((i) => [i.productId, i.quantity]), [['sencha', 2]]);
+});
+
+test('cart /internal/carts/:userId (service-token rule): no token 401, user tokens 403 even with cart:read, no scope 403, wrong audience 401', async () => {
+  const path = '/internal/carts/internal-user';
+  const bearer = (t: string) => ({ headers: { authorization: `Bearer ${t}` } });
+  assert.equal((await call(cartUrl, path)).status, 401);
+  const userBearer = await call(cartUrl, path, bearer(await issuer.mint({ sub: 'internal-user', scope: 'cart:read', csrf: undefined })));
+  assert.equal(userBearer.status, 403);
+  assert.equal((userBearer.json as { error: string }).error, 'service_token_required');
+  const s = await cookieSession('internal-user');
+  const userCookie = await call(cartUrl, path, { session: s });
+  assert.equal(userCookie.status, 403);
+  assert.equal((userCookie.json as { error: string }).error, 'service_token_required');
+  const noScope = await call(cartUrl, path, bearer(await machineToken({ scope: 'orders:read' })));
+  assert.equal(noScope.status, 403);
+  assert.equal((noScope.json as { error: string }).error, 'insufficient_scope');
+  assert.match(String(noScope.headers['www-authenticate']), /insufficient_scope/);
+  const otherAudience = await call(cartUrl, path, bearer(await machineToken({ aud: 'billing-api' })));
+  assert.equal(otherAudience.status, 401);
+  const badId = await call(cartUrl, '/internal/carts/..%2F..%2Fetc', bearer(await machineToken()));
+  assert.equal(badId.status, 400);
 });

@@ -1,6 +1,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CookieJar, startTestShop } from './helpers.js';
+
+function runCli(cli: string, args: string[], cliEnv: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [cli, ...args], { env: cliEnv, timeout: 30_000 }, (err, stdout, stderr) => {
+      done({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
+    });
+  });
+}
 
 let env: Awaited<ReturnType<typeof startTestShop>>;
 let base: string;
@@ -178,4 +189,43 @@ test('the revocation feed is not reachable through the gateway', async () => {
   const res = await fetch(`${base}/auth/revocations/stream`);
   assert.equal(res.status, 404);
   await res.body?.cancel();
+});
+
+test('service-to-service: an operator-created client gets a client-credentials token through the gateway and reads a cart on the cart service; the gateway does not route /internal', async () => {
+  const cli = join(dirname(fileURLToPath(import.meta.resolve('@latchkey/server'))), 'cli.js');
+  const cliEnv = { PATH: process.env['PATH'], LATCHKEY_DATA_DIR: env.shop.dataDir, LATCHKEY_AUDIENCE: 'shop-api' };
+  const created = await runCli(cli, ['clients', 'create', '--name', 'Reporting', '--scopes', 'cart:read', '--audience', 'shop-api', '--json'], cliEnv);
+  assert.equal(created.code, 0, created.stderr);
+  const { client_id, client_secret } = JSON.parse(created.stdout) as { client_id: string; client_secret: string };
+  const listed = JSON.parse((await runCli(cli, ['clients', 'list', '--json'], cliEnv)).stdout) as { client_id: string; scopes: string[] }[];
+  assert.deepEqual(listed.find((c) => c.client_id === 'recommendation')?.scopes, ['cart:read'], 'the launcher registered the recommendation client');
+
+  const tokenRes = await fetch(`${base}/oauth/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials&scope=cart%3Aread&resource=shop-api',
+  });
+  assert.equal(tokenRes.status, 200);
+  const { access_token } = (await tokenRes.json()) as { access_token: string };
+
+  // A user with something in the cart.
+  const user = client();
+  const email = `s2s-${Date.now()}@example.com`;
+  await user.call('/auth/signup', { method: 'POST', json: { email, password: 'yet another long password' } });
+  await user.call('/auth/login', { method: 'POST', json: { email, password: 'yet another long password' } });
+  await user.call('/api/cart/items', { method: 'POST', json: { productId: 'moka-pot', quantity: 1 } });
+  const me = (await (await user.call('/auth/me')).json()) as { user: { id: string } };
+
+  const internal = await fetch(`${env.shop.urls.cart}/internal/carts/${me.user.id}`, { headers: { authorization: `Bearer ${access_token}` } });
+  assert.equal(internal.status, 200);
+  assert.deepEqual(((await internal.json()) as { items: { productId: string }[] }).items.map((i) => i.productId), ['moka-pot']);
+  const viaGateway = await fetch(`${base}/internal/carts/${me.user.id}`, { headers: { authorization: `Bearer ${access_token}` } });
+  assert.equal(viaGateway.status, 404);
+
+  const introspected = await fetch(`${base}/oauth/introspect`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${client_id}:${client_secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: access_token }),
+  });
+  assert.equal(((await introspected.json()) as { active: boolean; client_id: string }).client_id, client_id);
 });

@@ -2,9 +2,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { ServerConfig } from './config/defaults.js';
 import type { AppContext } from './context.js';
 import type { Store } from './store/types.js';
-import { openSqliteStore } from './store/sqlite/index.js';
+import { openStore } from './store/open-store.js';
+import { startSweeper } from './store/sweeper.js';
 import { KeyManager, type RotationPolicy } from './keys/key-manager.js';
-import type { KeyProtector } from './keys/protector.js';
+import { protectorFor, type KeyProtector } from './keys/protector.js';
 import { argon2idHasher, dummyHashFor, type PasswordHasher } from './auth/passwords.js';
 import { installErrorHandling, sendError, toLatchkeyError } from './http/error-handler.js';
 import { installJsonOnly } from './http/json-body.js';
@@ -18,10 +19,15 @@ import { wellKnownRoutes } from './routes/well-known.js';
 import { healthRoutes } from './routes/health.js';
 import { revocationRoutes } from './routes/revocations.js';
 import { sessionRoutes } from './routes/sessions.js';
-import { RevocationHub, type RevocationPublisher } from './revocation/hub.js';
+import { RevocationHub, type RevocationBroadcaster } from './revocation/hub.js';
+import { openRedisRevocationPublisher } from './revocation/redis-transport.js';
+import { oauthRoutes } from './routes/oauth.js';
 
 export interface AppDeps {
-  /** Defaults to SQLite in `config.dataDir` (opened here and closed with the app). A passed store is the caller's to close. */
+  /**
+   * Defaults to the configured store — PostgreSQL (`databaseUrl`) or SQLite in `config.dataDir`, plus
+   * Redis (`redisUrl`) — opened here and closed with the app. A passed store is the caller's to close.
+   */
   readonly store?: Store;
   /** Clock, epoch ms. Default `Date.now`. */
   readonly now?: () => number;
@@ -30,7 +36,7 @@ export interface AppDeps {
   /** Log level for Fastify's logger (stdout, JSON lines); default off. The CLI uses `'error'`. */
   readonly logLevel?: 'error' | 'warn' | 'info' | 'debug';
   /** Extra places revocations are pushed to as they happen (e.g. Redis pub/sub); the store's log always is. */
-  readonly revocationPublishers?: readonly RevocationPublisher[];
+  readonly revocationPublishers?: readonly RevocationBroadcaster[];
   /** How often open revocation streams re-read the log for entries written by other processes, ms. Default 1000. */
   readonly revocationPollMs?: number;
   /** How often the key schedule is checked (rotation steps, keys changed by the CLI), ms. Default 60000; 0 = only at start. */
@@ -47,18 +53,31 @@ export interface AppDeps {
 export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
   const ownStore = deps.store === undefined;
-  const store = deps.store ?? openSqliteStore(config.dataDir);
+  const store = deps.store ?? (await openStore(config));
   let keys: KeyManager;
   try {
-    keys = await KeyManager.open(store.keys, config.signingAlgorithm, now(), deps.keyProtector, rotationPolicy(config));
+    keys = await KeyManager.open(store.keys, config.signingAlgorithm, now(), deps.keyProtector ?? protectorFor(config.keyEncryptionKey), rotationPolicy(config));
   } catch (err) {
     if (ownStore) await store.close();
     throw err;
   }
   const passwords = deps.passwords ?? argon2idHasher;
+  // Scaled out (redisUrl set): revocations are also pushed to Redis pub/sub, where services can follow
+  // them without reaching an auth server; the store's log and the SSE feed carry them either way.
+  let publishers = deps.revocationPublishers;
+  if (publishers === undefined && config.redisUrl !== null) {
+    try {
+      publishers = [await openRedisRevocationPublisher({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix, connectTimeoutMs: config.storeConnectTimeoutMs })];
+    } catch (err) {
+      if (ownStore) await store.close();
+      throw err;
+    }
+  }
+  let onHubError: (err: unknown) => void = () => {};
   const revocations = new RevocationHub(store.revocations, {
     pollMs: deps.revocationPollMs ?? 1000,
-    ...(deps.revocationPublishers === undefined ? {} : { publishers: deps.revocationPublishers }),
+    ...(publishers === undefined ? {} : { publishers }),
+    onError: (err) => onHubError(err),
   });
   const ctx: AppContext = { config, store, keys, passwords, dummyHash: dummyHashFor(passwords), now, revocations };
 
@@ -92,9 +111,11 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
   meRoutes(app, ctx);
   wellKnownRoutes(app, ctx);
   healthRoutes(app, ctx);
+  oauthRoutes(app, ctx);
   revocationRoutes(app, ctx);
   sessionRoutes(app, ctx);
 
+  onHubError = (err) => app.log.warn({ err }, 'revocation broadcast failed (the store log still has it)');
   app.addHook('onClose', async () => revocations.close());
   const keyCheckMs = deps.keyCheckIntervalMs ?? 60_000;
   if (keyCheckMs > 0) {
@@ -104,6 +125,9 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
     keyTimer.unref();
     app.addHook('onClose', async () => clearInterval(keyTimer));
   }
+
+  const sweeper = startSweeper(store, now, (err) => app.log.warn({ err }, 'expired-session sweep failed'));
+  app.addHook('onClose', async () => sweeper.stop());
   if (ownStore) app.addHook('onClose', async () => store.close());
   // Warm the dummy hash so the first unknown-email login is not faster than later ones.
   void ctx.dummyHash().catch(() => {});

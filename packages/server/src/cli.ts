@@ -12,6 +12,10 @@ import { loadConfig, type ConfigOverrides } from './config/load-config.js';
 import type { ServerConfig } from './config/defaults.js';
 import { buildApp, rotationPolicy } from './app.js';
 import { openSqliteStore } from './store/sqlite/index.js';
+import { openStore, describeStore } from './store/open-store.js';
+import { migratePostgres } from './store/postgres/index.js';
+import { MIGRATIONS as SQLITE_MIGRATIONS } from './store/sqlite/migrations.js';
+import { protectorFor } from './keys/protector.js';
 import type { Store, User } from './store/types.js';
 import { KeyManager, type KeySummary } from './keys/key-manager.js';
 import { argon2idHasher } from './auth/passwords.js';
@@ -20,6 +24,7 @@ import { LatchkeyError } from './errors.js';
 import { parseArgs, portOption, stringOption, UsageError, type ParsedArgs } from './cli/args.js';
 import { inspectToken } from './cli/inspect-token.js';
 import { revokeAllInStore } from './auth/revoke.js';
+import { clientsCommand } from './cli/clients.js';
 
 const HELP = `latchkey — the Latchkey authorization server
 
@@ -28,6 +33,8 @@ Usage: latchkey <command> [options]
 Commands:
   serve [--port N] [--host H]        run the auth server (PORT, HOST and LATCHKEY_* env work too)
   dev [--port N]                     run the whole demo shop (what \`npm start\` runs)
+  migrate                            apply pending database migrations and exit (PostgreSQL when
+                                     LATCHKEY_DATABASE_URL is set, else the SQLite file)
   keys list                          list signing keys (kid, alg, status, activate/publish times)
   keys rotate                        rotate now: the published next key (or a new one) starts signing,
                                      the current one retires (published until its tokens expire)
@@ -39,10 +46,17 @@ Commands:
   users list                         list users
   users disable <email|id>           disable a user and revoke all their sessions
   token inspect <jwt>                decode a token and check it against the local key set
+  clients create --name N --scopes "s1 s2" [--audience "A B"] [--id ID]
+                                     register a machine client (client credentials); prints
+                                     client_id and client_secret once (audience default: LATCHKEY_AUDIENCE)
+  clients list                       list clients (never secrets)
+  clients rotate-secret <id>         new secret, printed once; the old one stops working
+  clients disable|enable <id>        refuse / allow the client's authentication
+  clients delete <id>                remove a client
 
 Options:
   --data-dir DIR   data folder (default LATCHKEY_DATA_DIR or ./.latchkey)
-  --json           machine-readable output (keys list, users *, token inspect, serve)
+  --json           machine-readable output (keys list, users *, clients *, token inspect, serve)
   -h, --help       this help
 `;
 
@@ -72,8 +86,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         return await serve(args, env);
       case 'dev':
         return await dev(args, env);
+      case 'migrate':
+        return await migrate(args, env);
       case 'keys':
-        if (sub === 'list') return await withStore(args, env, (store) => keysList(store, args));
+        if (sub === 'list') return await withStore(args, env, (store, config) => keysList(store, args, config));
         if (sub === 'rotate') return await withStore(args, env, (store, config) => keysRotate(store, config, args));
         if (sub === 'retire') return await withStore(args, env, (store, config) => keysRetire(store, config, args, rest[0]));
         throw new UsageError(`unknown command "keys ${sub ?? ''}" (try: keys list|rotate|retire <kid>)`);
@@ -82,6 +98,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         if (sub === 'list') return await withStore(args, env, (store) => usersList(store, args));
         if (sub === 'disable') return await withStore(args, env, (store, config) => usersDisable(store, config, args, rest[0]));
         throw new UsageError(`unknown command "users ${sub ?? ''}" (try: users create|list|disable)`);
+      case 'clients':
+        return await withStore(args, env, (store, config) => clientsCommand(sub, rest, store, config, args, io));
       case 'token':
         if (sub === 'inspect') return await withStore(args, env, (store, config) => tokenInspect(store, config, args, rest[0]), true);
         throw new UsageError(`unknown command "token ${sub ?? ''}" (try: token inspect <jwt>)`);
@@ -111,7 +129,7 @@ function configFrom(args: ParsedArgs, env: NodeJS.ProcessEnv, extra: ConfigOverr
 
 async function withStore(args: ParsedArgs, env: NodeJS.ProcessEnv, run: (store: Store, config: ServerConfig) => Promise<number>, warn = false): Promise<number> {
   const config = configFrom(args, env, {}, !warn);
-  const store = openSqliteStore(config.dataDir);
+  const store = await openStore(config);
   try {
     return await run(store, config);
   } finally {
@@ -130,12 +148,13 @@ async function serve(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> 
   const url = `http://${shownHost}:${address.port}`;
   const dataDir = resolve(config.dataDir);
   if (args.options.has('json')) {
-    io.out(JSON.stringify({ url, port: address.port, issuer: config.issuer, audience: config.audience, dataDir }));
+    io.out(JSON.stringify({ url, port: address.port, issuer: config.issuer, audience: config.audience, dataDir, store: describeStore(config) }));
   } else {
     io.out(`latchkey: auth server listening on ${url}`);
     io.out(`  issuer:      ${config.issuer}`);
     io.out(`  audience:    ${config.audience}`);
-    io.out(`  data folder: ${dataDir}`);
+    io.out(`  store:       ${describeStore(config)}`);
+    if (config.databaseUrl === null) io.out(`  data folder: ${dataDir}`);
   }
   return await new Promise<number>((done) => {
     let stopping = false;
@@ -177,6 +196,28 @@ async function dev(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
   return await new Promise<number>(() => {});
 }
 
+async function migrate(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number> {
+  const config = configFrom(args, env);
+  let applied: number[];
+  let version: number;
+  if (config.databaseUrl !== null) {
+    const report = await migratePostgres({
+      connectionString: config.databaseUrl,
+      schema: config.databaseSchema,
+      connectTimeoutMs: config.storeConnectTimeoutMs,
+    });
+    ({ applied, version } = report);
+  } else {
+    // Opening the SQLite store applies its migrations.
+    await openSqliteStore(config.dataDir).close();
+    applied = [];
+    version = Math.max(...SQLITE_MIGRATIONS.map((m) => m.version));
+  }
+  if (args.options.has('json')) io.out(JSON.stringify({ store: describeStore(config), applied, version }));
+  else io.out(`${describeStore(config)}: schema at version ${version}${applied.length > 0 ? ` (applied ${applied.join(', ')})` : ' (nothing to apply)'}`);
+  return 0;
+}
+
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 function keyOut(k: KeySummary) {
@@ -195,13 +236,13 @@ function printKeys(km: KeyManager, args: ParsedArgs): void {
   }
 }
 
-async function keysList(store: Store, args: ParsedArgs): Promise<number> {
-  printKeys(await KeyManager.readOnly(store.keys), args);
+async function keysList(store: Store, args: ParsedArgs, config: ServerConfig): Promise<number> {
+  printKeys(await KeyManager.readOnly(store.keys, protectorFor(config.keyEncryptionKey)), args);
   return 0;
 }
 
 async function openKeys(store: Store, config: ServerConfig): Promise<KeyManager> {
-  return KeyManager.open(store.keys, config.signingAlgorithm, Date.now(), undefined, rotationPolicy(config));
+  return KeyManager.open(store.keys, config.signingAlgorithm, Date.now(), protectorFor(config.keyEncryptionKey), rotationPolicy(config));
 }
 
 async function keysRotate(store: Store, config: ServerConfig, args: ParsedArgs): Promise<number> {
@@ -286,7 +327,7 @@ async function usersDisable(store: Store, config: ServerConfig, args: ParsedArgs
 
 async function tokenInspect(store: Store, config: ServerConfig, args: ParsedArgs, jwt: string | undefined): Promise<number> {
   if (jwt === undefined) throw new UsageError('token inspect needs <jwt>');
-  const km = await KeyManager.readOnly(store.keys);
+  const km = await KeyManager.readOnly(store.keys, protectorFor(config.keyEncryptionKey));
   const result = await inspectToken(jwt.trim(), km.jwks(), config, store, Date.now());
   const claims = result.claims === null ? null : { ...result.claims };
   // The CSRF value is a secret bound to the browser; never echo it.

@@ -140,6 +140,66 @@ export class InternalError extends LatchkeyError {
   }
 }
 
+/**
+ * 503 — PostgreSQL or Redis is unreachable, timed out or restarting. Nothing was half-applied (every
+ * store write is one statement or one transaction); retrying later is safe. Sent with `Retry-After`.
+ */
+export class StoreUnavailableError extends LatchkeyError {
+  constructor(message = 'The data store is temporarily unavailable; retry shortly.', options?: { cause?: unknown }) {
+    super('store_unavailable', 503, message);
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/**
+ * Thrown at start-up when stored private signing keys cannot be opened: they are encrypted and
+ * `LATCHKEY_KEY_ENCRYPTION_KEY` is missing, or the key given does not decrypt them. Never sent on the wire.
+ */
+export class KeyProtectionError extends LatchkeyError {
+  constructor(message: string) {
+    super('key_protection_failed', 500, message);
+  }
+}
+
+/**
+ * 401 — OAuth client authentication failed (RFC 6749 §5.2): unknown client, wrong secret, disabled
+ * client, no credentials where they are required, or a malformed `Authorization: Basic` header.
+ * Answered with `WWW-Authenticate: Basic realm="latchkey"`.
+ */
+export class InvalidClientError extends LatchkeyError {
+  constructor(message = 'Client authentication failed.') {
+    super('invalid_client', 401, message);
+  }
+}
+
+/** 400 — the refresh token (the grant) is invalid, expired, revoked, reused or was issued to another client (RFC 6749 §5.2). */
+export class InvalidGrantError extends LatchkeyError {
+  constructor(message = 'The grant is invalid.') {
+    super('invalid_grant', 400, message);
+  }
+}
+
+/** 400 — the requested `scope` is malformed or exceeds the client's allowed scopes (RFC 6749 §5.2). */
+export class InvalidScopeError extends LatchkeyError {
+  constructor(message = 'The requested scope is invalid.') {
+    super('invalid_scope', 400, message);
+  }
+}
+
+/** 400 — `grant_type` is not one this server supports (RFC 6749 §5.2). */
+export class UnsupportedGrantTypeError extends LatchkeyError {
+  constructor(message = 'This grant type is not supported.') {
+    super('unsupported_grant_type', 400, message);
+  }
+}
+
+/** 400 — the requested `resource` (audience) is not one the client may get tokens for (RFC 8707 §2). */
+export class InvalidTargetError extends LatchkeyError {
+  constructor(message = 'The requested resource is not allowed for this client.') {
+    super('invalid_target', 400, message);
+  }
+}
+
 /** Thrown at start-up when configuration is invalid; names the offending option. Never sent on the wire. */
 export class ConfigError extends LatchkeyError {
   readonly option: string;
@@ -168,5 +228,11 @@ export const SERVER_ERROR_CODES = {
   csrf_token_mismatch: 403,
   cross_site_request: 403,
   session_not_found: 404,
+  invalid_client: 401,
+  invalid_grant: 400,
+  invalid_scope: 400,
+  unsupported_grant_type: 400,
+  invalid_target: 400,
   internal_error: 500,
+  store_unavailable: 503,
 } as const satisfies Record<string, number>;

@@ -52,6 +52,31 @@ describe('config', () => {
     const c = loadConfig({ LATCHKEY_REFRESH_GRACE: '0', LATCHKEY_REVOCATION_FEED_TOKEN: 'f'.repeat(43) }, {}, quiet);
     assert.equal(c.refreshGraceSeconds, 0);
     assert.equal(c.revocationFeedToken, 'f'.repeat(43));
+    assert.ok(!Object.keys(c).includes('revocationFeedToken'), 'the feed secret is not enumerable');
+  });
+
+  it('store settings: SQLite unless LATCHKEY_DATABASE_URL; Redis only with LATCHKEY_REDIS_URL', () => {
+    const plain = loadConfig({}, {}, quiet);
+    assert.equal(plain.databaseUrl, null);
+    assert.equal(plain.redisUrl, null);
+    assert.equal(plain.keyEncryptionKey, null);
+    assert.equal(plain.databasePoolSize, 10);
+    const c = loadConfig(
+      {
+        LATCHKEY_DATABASE_URL: 'postgres://u:pw@db.internal:5432/latchkey',
+        LATCHKEY_DATABASE_SCHEMA: 'auth',
+        LATCHKEY_DATABASE_POOL_SIZE: '20',
+        LATCHKEY_REDIS_URL: 'rediss://cache.internal:6380',
+        LATCHKEY_REDIS_PREFIX: 'lk:prod:',
+      },
+      {},
+      quiet,
+    );
+    assert.equal(c.databaseUrl, 'postgres://u:pw@db.internal:5432/latchkey');
+    assert.equal(c.databaseSchema, 'auth');
+    assert.equal(c.databasePoolSize, 20);
+    assert.equal(c.redisUrl, 'rediss://cache.internal:6380');
+    assert.equal(c.redisKeyPrefix, 'lk:prod:');
   });
 
   it('bad config fails fast naming the option', () => {
@@ -73,11 +98,24 @@ describe('config', () => {
       [{}, { refreshGraceSeconds: -1 }, 'refreshGraceSeconds'],
       [{ LATCHKEY_REVOCATION_FEED_TOKEN: 'short' }, {}, 'revocationFeedToken'],
       [{}, { revocationFeedToken: `${'x'.repeat(40)} y` }, 'revocationFeedToken'],
+      [{ LATCHKEY_DATABASE_URL: 'mysql://u:p@h/db' }, {}, 'databaseUrl'],
+      [{ LATCHKEY_DATABASE_URL: 'not a url' }, {}, 'databaseUrl'],
+      [{ LATCHKEY_DATABASE_SCHEMA: 'Public; DROP' }, {}, 'databaseSchema'],
+      [{ LATCHKEY_DATABASE_POOL_SIZE: '1' }, {}, 'databasePoolSize'],
+      [{ LATCHKEY_DATABASE_STATEMENT_TIMEOUT_MS: '5s' }, {}, 'databaseStatementTimeoutMs'],
+      [{ LATCHKEY_REDIS_URL: 'http://127.0.0.1:6379' }, {}, 'redisUrl'],
+      [{ LATCHKEY_REDIS_PREFIX: 'has space' }, {}, 'redisKeyPrefix'],
+      [{ LATCHKEY_KEY_ENCRYPTION_KEY: 'short' }, {}, 'keyEncryptionKey'],
     ];
     for (const [env, over, option] of cases) {
       assert.throws(
         () => loadConfig(env, over as never, quiet),
-        (err: unknown) => err instanceof ConfigError && err.option === option && err.message.includes(option),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.option === option &&
+          err.message.includes(option) &&
+          // Values that may carry a secret are never echoed.
+          !(['databaseUrl', 'redisUrl', 'keyEncryptionKey'].includes(option) && Object.values(env).some((v) => err.message.includes(v))),
         `${JSON.stringify({ env, over })} should fail on ${option}`,
       );
     }

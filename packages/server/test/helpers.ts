@@ -75,3 +75,24 @@ export function assertJsonError(res: LightMyRequestResponse, status: number, cod
   if (typeof body.error_description !== 'string' || body.error_description.length === 0) throw new Error('missing error_description');
   if (!String(res.headers['content-type']).startsWith('application/json')) throw new Error('error is not JSON');
 }
+
+export const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded' } as const;
+
+/** An `application/x-www-form-urlencoded` body; array values repeat the parameter. */
+export function form(params: Record<string, string | readonly string[]>): string {
+  const out = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) for (const one of typeof v === 'string' ? [v] : v) out.append(k, one);
+  return out.toString();
+}
+
+/** RFC 6749 §2.3.1 Basic credentials (id and secret form-encoded first). */
+export function basic(id: string, secret: string): string {
+  const enc = (x: string) => encodeURIComponent(x).replaceAll('%20', '+');
+  return `Basic ${Buffer.from(`${enc(id)}:${enc(secret)}`).toString('base64')}`;
+}
+
+export async function loginToken(app: FastifyInstance, email = 'alice@example.com', password = PASSWORD) {
+  const res = await app.inject({ method: 'POST', url: '/auth/login', headers: JSON_HEADERS, payload: { email, password, mode: 'token' } });
+  if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
+  return res.json<{ access_token: string; refresh_token: string; scope: string; expires_in: number; token_type: string }>();
+}

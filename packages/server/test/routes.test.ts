@@ -165,7 +165,8 @@ describe('auth server routes', () => {
     const m = res.json();
     assert.equal(m.issuer, 'http://localhost:8080');
     assert.equal(m.jwks_uri, 'http://localhost:8080/.well-known/jwks.json');
-    assert.equal(m.token_endpoint, undefined);
+    assert.equal(m.token_endpoint, 'http://localhost:8080/oauth/token');
+    assert.equal(m.authorization_endpoint, undefined);
   });
 
   it('GET /healthz → 200; unknown route → JSON 404', async () => {

@@ -1,6 +1,10 @@
 /**
- * The storage conformance suite. Every Store adapter (SQLite now, PostgreSQL/Redis later) must pass it:
+ * The storage conformance suite. Every Store adapter must pass it:
  *   runStoreSuite('sqlite', () => openSqliteStore(':memory:'));
+ *   runStoreSuite('postgres', makeFreshSchemaStore, { openAnother });
+ * `makeStore` must return an empty store; `openAnother(store)`, when the adapter can, opens a second,
+ * independent connection (pool) to the same database — as a second auth-server instance would — so
+ * the concurrency invariants are checked across connections, not only within one.
  */
 import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +17,11 @@ const succ = (hash = h(), csrfHash: string | null = h(), nonce = h()) => ({ hash
 const GRACE = 10_000;
 const T0 = 1_700_000_000_000;
 
-export function runStoreSuite(name: string, makeStore: () => Promise<Store> | Store): void {
+export interface StoreSuiteOptions {
+  openAnother?: (store: Store) => Promise<Store>;
+}
+
+export function runStoreSuite(name: string, makeStore: () => Promise<Store> | Store, options: StoreSuiteOptions = {}): void {
   describe(`store suite: ${name}`, () => {
     let store: Store;
     beforeEach(async () => {
@@ -214,6 +222,164 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store> | St
       assert.equal(await store.sessions.revokeAllForUser(a.id, 'logout_all', T0 + 1), 2);
       assert.ok((await store.sessions.listForUser(a.id)).every((s) => s.revokeReason === 'logout_all'));
       assert.equal((await store.sessions.get(other.id))?.revokedAt, null);
+    });
+
+    /** The store itself plus, when the adapter supports it, `extra` more connections to the same database. */
+    async function connections(extra: number): Promise<{ all: Store[]; close(): Promise<void> }> {
+      const others: Store[] = [];
+      if (options.openAnother !== undefined) for (let i = 0; i < extra; i++) others.push(await options.openAnother(store));
+      return {
+        all: [store, ...others],
+        async close() {
+          await Promise.all(others.map((o) => o.close()));
+        },
+      };
+    }
+
+    it('concurrent rotations of one token from several connections mint exactly one successor; the rest get its nonce (grace)', async () => {
+      const u = await user();
+      const s = await session(u.id);
+      const conns = await connections(3);
+      try {
+        const attempts = Array.from({ length: 40 }, () => succ());
+        const results = await Promise.all(
+          attempts.map((next, i) => conns.all[i % conns.all.length]!.sessions.rotateRefresh(s.id, s.refreshHash, next, T0 + 1, GRACE)),
+        );
+        const winners = results.flatMap((r, i) => (r.outcome === 'rotated' ? [attempts[i]!] : []));
+        assert.equal(winners.length, 1);
+        const winner = winners[0]!;
+        for (const r of results) assert.ok(r.outcome === 'rotated' || (r.outcome === 'grace' && r.nonce === winner.nonce), JSON.stringify(r));
+        const after = await store.sessions.get(s.id);
+        assert.equal(after?.refreshHash, winner.hash);
+        assert.equal(after?.previousRefreshHash, s.refreshHash);
+        assert.equal(after?.revokedAt, null);
+      } finally {
+        await conns.close();
+      }
+    });
+
+    it('strict (grace 0): concurrent rotations from several connections never leave two live secrets', async () => {
+      const u = await user();
+      const s = await session(u.id);
+      const conns = await connections(3);
+      try {
+        const attempts = Array.from({ length: 30 }, () => succ());
+        const results = await Promise.all(
+          attempts.map((next, i) => conns.all[i % conns.all.length]!.sessions.rotateRefresh(s.id, s.refreshHash, next, T0 + 1, 0)),
+        );
+        assert.equal(results.filter((r) => r.outcome === 'rotated').length, 1);
+        assert.ok(results.every((r) => r.outcome === 'rotated' || r.outcome === 'reused' || r.outcome === 'invalid'));
+        if (results.some((r) => r.outcome === 'reused')) assert.equal((await store.sessions.get(s.id))?.revokeReason, 'refresh_reuse_detected');
+      } finally {
+        await conns.close();
+      }
+    });
+
+    it('concurrent signups with one email (any case) create exactly one user', async () => {
+      const conns = await connections(3);
+      try {
+        const emails = Array.from({ length: 24 }, (_, i) => (i % 2 === 0 ? 'race@example.com' : ' RACE@Example.com '));
+        const results = await Promise.all(
+          emails.map((email, i) => conns.all[i % conns.all.length]!.users.create({ email, passwordHash: `h${i}` }, T0)),
+        );
+        assert.equal(results.filter((r) => r.ok).length, 1);
+        assert.ok(results.filter((r) => !r.ok).every((r) => !r.ok && r.reason === 'email_taken'));
+        assert.equal((await store.users.list()).filter((u) => u.email === 'race@example.com').length, 1);
+      } finally {
+        await conns.close();
+      }
+    });
+
+    it('deleteExpired removes only sessions at or past their absolute expiry, with their retired hashes', async () => {
+      const u = await user();
+      const old = await session(u.id, { expiresAt: T0 + 1000 });
+      const edge = await session(u.id, { expiresAt: T0 + 2000 });
+      const live = await session(u.id, { expiresAt: T0 + 3000 });
+      const revokedLive = await session(u.id, { expiresAt: T0 + 3000 });
+      assert.deepEqual(await store.sessions.rotateRefresh(old.id, old.refreshHash, succ(), T0 + 10, GRACE), { outcome: 'rotated' });
+      await store.sessions.revoke(revokedLive.id, 'logout', T0 + 20);
+      assert.equal(await store.sessions.deleteExpired(T0 + 2000), 2);
+      assert.equal(await store.sessions.get(old.id), null);
+      assert.equal(await store.sessions.get(edge.id), null);
+      assert.ok(await store.sessions.get(live.id));
+      // Revoked but not yet expired sessions stay (devices list, reuse detection).
+      assert.equal((await store.sessions.get(revokedLive.id))?.revokeReason, 'logout');
+      // A replay of a deleted session's old secret is just invalid.
+      assert.deepEqual(await store.sessions.rotateRefresh(old.id, old.refreshHash, succ(), T0 + 2001, GRACE), { outcome: 'invalid' });
+      assert.equal(await store.sessions.deleteExpired(T0 + 2000), 0);
+      assert.equal((await store.sessions.listForUser(u.id)).length, 2);
+    });
+
+    it('withKeyLock: holders never overlap, even across connections, and errors release the lock', async () => {
+      const conns = await connections(2);
+      try {
+        let inside = 0;
+        let maxInside = 0;
+        const order: number[] = [];
+        const critical = async (i: number) => {
+          inside++;
+          maxInside = Math.max(maxInside, inside);
+          // Yield to the event loop (and to the database) while holding the lock.
+          await store.keys.list();
+          await new Promise((r) => setImmediate(r));
+          order.push(i);
+          inside--;
+          if (i === 2) throw new Error('boom');
+          return i;
+        };
+        const results = await Promise.allSettled(Array.from({ length: 6 }, (_, i) => conns.all[i % conns.all.length]!.keys.withKeyLock(() => critical(i))));
+        assert.equal(maxInside, 1);
+        assert.equal(order.length, 6);
+        assert.equal(results.filter((r) => r.status === 'rejected').length, 1);
+        assert.equal(await store.keys.withKeyLock(async () => 'free'), 'free');
+      } finally {
+        await conns.close();
+      }
+    });
+
+    it('ping answers', async () => {
+      await store.ping();
+    });
+
+    it('clients: creates, gets and lists a client; a taken id is refused', async () => {
+      const r = await store.clients.create({ id: 'reco', name: 'Recommendation', secretHash: 'sha256:abc', scopes: ['cart:read', 'profile'], audiences: ['shop-api', 'billing'] }, T0);
+      assert.ok(r.ok);
+      assert.deepEqual(r.client, {
+        id: 'reco',
+        name: 'Recommendation',
+        secretHash: 'sha256:abc',
+        scopes: ['cart:read', 'profile'],
+        audiences: ['shop-api', 'billing'],
+        disabled: false,
+        createdAt: T0,
+        secretUpdatedAt: T0,
+      });
+      assert.deepEqual(await store.clients.get('reco'), r.client);
+      assert.equal(await store.clients.get('missing'), null);
+      const again = await store.clients.create({ id: 'reco', name: 'Other', secretHash: 'sha256:def', scopes: ['x'], audiences: ['y'] }, T0 + 1);
+      assert.deepEqual(again, { ok: false, reason: 'id_taken' });
+      assert.equal((await store.clients.get('reco'))?.secretHash, 'sha256:abc', 'the first client is untouched');
+      await store.clients.create({ id: 'second', name: 'Second', secretHash: 'sha256:x', scopes: ['a'], audiences: ['b'] }, T0 + 2);
+      assert.deepEqual((await store.clients.list()).map((c) => c.id), ['reco', 'second']);
+    });
+
+    it('clients: rotates the secret hash, disables and deletes', async () => {
+      await store.clients.create({ id: 'svc', name: 'Svc', secretHash: 'sha256:old', scopes: ['a'], audiences: ['b'] }, T0);
+      assert.equal(await store.clients.setSecretHash('svc', 'sha256:new', T0 + 5), true);
+      const rotated = await store.clients.get('svc');
+      assert.equal(rotated?.secretHash, 'sha256:new');
+      assert.equal(rotated?.secretUpdatedAt, T0 + 5);
+      assert.equal(rotated?.createdAt, T0);
+      assert.equal(await store.clients.setSecretHash('missing', 'sha256:x', T0), false);
+      assert.equal(await store.clients.setDisabled('svc', true), true);
+      assert.equal((await store.clients.get('svc'))?.disabled, true);
+      assert.equal(await store.clients.setDisabled('svc', false), true);
+      assert.equal((await store.clients.get('svc'))?.disabled, false);
+      assert.equal(await store.clients.setDisabled('missing', true), false);
+      assert.equal(await store.clients.delete('svc'), true);
+      assert.equal(await store.clients.get('svc'), null);
+      assert.equal(await store.clients.delete('svc'), false);
+      assert.deepEqual(await store.clients.list(), []);
     });
 
     it('stores signing keys with a status', async () => {

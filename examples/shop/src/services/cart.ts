@@ -2,17 +2,21 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { latchkeyFastify } from '@latchkey/fastify';
 import { createVerifier, type Principal } from '@latchkey/verify';
 import { cartView } from '../cart-view.js';
-import { errorBody, toShopError } from '../errors.js';
+import { errorBody, ShopError, toShopError } from '../errors.js';
 import { isMain, portFromEnv, runMain } from '../runtime.js';
 import { CartStore } from '../store/cart-store.js';
 import { MAX_QUANTITY, PRODUCT_ID_PATTERN, parseProductId } from '../validate.js';
 import { authOptionsFromEnv, dataDirFromEnv, type ServiceAuthOptions } from './config.js';
+import { CART_READ_SCOPE } from '../launcher-constants.js';
 
 export interface CartServiceOptions {
   auth: ServiceAuthOptions;
   dataDir: string;
   logger?: boolean;
 }
+
+/** User ids as the auth server issues them (UUIDs), with room for other issuers' subjects. */
+const USER_ID_PATTERN = '^[A-Za-z0-9._:@-]{1,128}$';
 
 const productParams = {
   type: 'object',
@@ -57,6 +61,27 @@ export async function buildCartService(options: CartServiceOptions): Promise<Fas
   await app.register(latchkeyFastify, { verifier });
   const requireAuth = app.requireAuth();
   const subject = (request: FastifyRequest): string => (request.auth as Principal).subject;
+
+  // Service-to-service (not routed by the gateway): another service reads a user's cart with its own
+  // client-credentials token. Needs scope `cart:read`, and refuses user tokens even if they carried that
+  // scope: a user may read only their own cart, through /api/cart.
+  const requireCartReader = app.requireAuth({ scopes: [CART_READ_SCOPE] });
+  app.get<{ Params: { userId: string } }>(
+    '/internal/carts/:userId',
+    {
+      onRequest: [
+        requireCartReader,
+        async (request, reply) => {
+          const who = request.auth as Principal;
+          if (who.sessionId !== undefined || who.credential !== 'bearer') {
+            return reply.code(403).send(errorBody(new ShopError('service_token_required', 403, 'this endpoint takes a service (client-credentials) token')));
+          }
+        },
+      ],
+      schema: { params: { type: 'object', properties: { userId: { type: 'string', pattern: USER_ID_PATTERN } }, required: ['userId'] } },
+    },
+    async (request) => cartView(store.list(request.params.userId)),
+  );
 
   // onRequest: authentication runs before body parsing and validation, so an unauthenticated caller
   // learns nothing about the body rules.

@@ -1,17 +1,20 @@
 import { Hono } from 'hono';
-import { getCookie } from 'hono/cookie';
 import { serve, type ServerType } from '@hono/node-server';
 import { latchkey, type LatchkeyEnv } from '@latchkey/hono';
 import { createVerifier, type Verifier } from '@latchkey/verify';
 import type { CartView } from '../cart-view.js';
 import { recommend } from '../recommend.js';
 import { isMain, portFromEnv, requireEnv, runMain } from '../runtime.js';
+import { clientCredentialsTokenSource, ServiceTokenError, type ServiceTokenSource } from '../service-token.js';
 import { authOptionsFromEnv, type ServiceAuthOptions } from './config.js';
+import { CART_READ_SCOPE } from '../launcher-constants.js';
 
 export interface RecommendationServiceOptions {
   auth: ServiceAuthOptions;
   /** Origin of the cart service. */
   cartUrl: string;
+  /** This service's own credentials towards the cart service (client credentials, scope `cart:read`). */
+  serviceToken: ServiceTokenSource;
   /** Injectable for tests. */
   fetch?: typeof fetch;
   /** How many recommendations. Default 4. */
@@ -20,17 +23,17 @@ export interface RecommendationServiceOptions {
   verifier?: Verifier;
 }
 
-const ACCESS_COOKIE = '__Host-lk_at';
+type CartAnswer = { ok: true; cart: CartView } | { ok: false; status: number };
 
 /**
- * The recommendation service (Hono + `@latchkey/hono`). It reads the caller's cart from the cart
- * service by relaying the caller's own, already verified access token as `Authorization: Bearer`
- * (the cart service verifies it again; Bearer needs no CSRF header). A later step replaces the relay
- * with a client-credentials service token.
+ * The recommendation service (Hono + `@latchkey/hono`). It verifies the caller (cookie or Bearer), then
+ * reads that user's cart from the cart service's internal endpoint with *its own* client-credentials
+ * token (`Authorization: Bearer`, scope `cart:read`, cached until shortly before expiry) — the user's
+ * token never leaves this service. A 401 from the cart (e.g. the signing key rotated) drops the cached
+ * token and retries once with a fresh one.
  */
 export function buildRecommendationService(options: RecommendationServiceOptions): Hono<LatchkeyEnv> {
   const doFetch = options.fetch ?? fetch;
-  const cartUrl = new URL('/api/cart', options.cartUrl).href;
   const app = new Hono<LatchkeyEnv>();
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -42,28 +45,36 @@ export function buildRecommendationService(options: RecommendationServiceOptions
   app.use('/api/recommendations', requireAuth);
   app.use('/api/recommendations/*', requireAuth);
 
-  app.get('/api/recommendations', async (c) => {
-    // The middleware verified this exact token (Bearer wins over the cookie, as in the verifier).
-    const header = c.req.header('authorization');
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : getCookie(c, ACCESS_COOKIE);
-    if (!token) return c.json({ error: 'invalid_request', error_description: 'no token to relay' }, 400);
-
-    let cart: CartView;
-    try {
-      const res = await doFetch(cartUrl, {
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-        signal: AbortSignal.timeout(3000),
-      });
-      if (!res.ok) {
-        await res.body?.cancel();
-        return c.json({ error: 'upstream_unavailable', error_description: `cart service answered ${res.status}` }, 502);
-      }
-      cart = (await res.json()) as CartView;
-    } catch {
-      return c.json({ error: 'upstream_unavailable', error_description: 'cart service unreachable' }, 502);
+  async function readCart(userId: string, token: string): Promise<CartAnswer> {
+    const res = await doFetch(new URL(`/internal/carts/${encodeURIComponent(userId)}`, options.cartUrl), {
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(3000),
+    });
+    if (!res.ok) {
+      await res.body?.cancel();
+      return { ok: false, status: res.status };
     }
+    return { ok: true, cart: (await res.json()) as CartView };
+  }
 
-    const lines = cart.items.map((i) => ({ productId: i.productId, quantity: i.quantity }));
+  app.get('/api/recommendations', async (c) => {
+    const userId = c.var.auth.subject;
+    let answer: CartAnswer;
+    try {
+      let token = await options.serviceToken.get();
+      answer = await readCart(userId, token);
+      if (!answer.ok && answer.status === 401) {
+        options.serviceToken.invalidate(token);
+        token = await options.serviceToken.get();
+        answer = await readCart(userId, token);
+      }
+    } catch (err) {
+      const why = err instanceof ServiceTokenError ? err.message : 'cart service unreachable';
+      return c.json({ error: 'upstream_unavailable', error_description: why }, 502);
+    }
+    if (!answer.ok) return c.json({ error: 'upstream_unavailable', error_description: `cart service answered ${answer.status}` }, 502);
+
+    const lines = answer.cart.items.map((i) => ({ productId: i.productId, quantity: i.quantity }));
     const recommendations = recommend(lines, { limit: options.limit ?? 4 });
     return c.json({
       recommendations: recommendations.map((r) => ({ product: r.product, reason: r.reason })),
@@ -76,11 +87,22 @@ export function buildRecommendationService(options: RecommendationServiceOptions
   return app;
 }
 
-/** Standalone: PORT, HOST, CART_URL, LATCHKEY_ISSUER, LATCHKEY_AUDIENCE, LATCHKEY_JWKS_URI, LATCHKEY_TRUSTED_ORIGINS. */
+/**
+ * Standalone: PORT, HOST, CART_URL, LATCHKEY_ISSUER, LATCHKEY_AUDIENCE, LATCHKEY_JWKS_URI,
+ * LATCHKEY_TRUSTED_ORIGINS, and its client credentials: LATCHKEY_TOKEN_URL, LATCHKEY_CLIENT_ID,
+ * LATCHKEY_CLIENT_SECRET (environment, not argv: other users can read a process's argv).
+ */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<{ server: ServerType; close(): Promise<void> }> {
   const auth = authOptionsFromEnv(env);
+  const serviceToken = clientCredentialsTokenSource({
+    tokenUrl: requireEnv('LATCHKEY_TOKEN_URL', env),
+    clientId: requireEnv('LATCHKEY_CLIENT_ID', env),
+    clientSecret: requireEnv('LATCHKEY_CLIENT_SECRET', env),
+    scope: CART_READ_SCOPE,
+    resource: auth.audience,
+  });
   const verifier = createVerifier(auth);
-  const app = buildRecommendationService({ auth, verifier, cartUrl: requireEnv('CART_URL', env) });
+  const app = buildRecommendationService({ auth, verifier, cartUrl: requireEnv('CART_URL', env), serviceToken });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: portFromEnv('PORT', 0, env), hostname: env['HOST'] ?? '127.0.0.1' }, () => resolve(s));
     s.once('error', reject);

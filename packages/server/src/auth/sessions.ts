@@ -57,7 +57,7 @@ export function sendBearerTokens(reply: FastifyReply, ctx: AppContext, t: Minted
     token_type: 'Bearer',
     expires_in: ctx.config.accessTokenTtlSeconds,
     refresh_token: t.refreshToken,
-    scope: ctx.config.userScope,
+    scope: t.access.scope,
   });
 }
 

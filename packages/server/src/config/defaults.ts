@@ -57,6 +57,22 @@ export interface ServerConfig {
   readonly keyPublishLeadSeconds: number;
   /** `Cache-Control: max-age` of the JWKS, seconds. Env `LATCHKEY_JWKS_MAX_AGE`. */
   readonly jwksMaxAgeSeconds: number;
+  /** `postgres://…`: use PostgreSQL instead of SQLite. Env `LATCHKEY_DATABASE_URL`. */
+  readonly databaseUrl: string | null;
+  /** PostgreSQL schema for Latchkey's tables (created if missing). Env `LATCHKEY_DATABASE_SCHEMA`. */
+  readonly databaseSchema: string;
+  /** Maximum PostgreSQL connections per instance (2..1000). Env `LATCHKEY_DATABASE_POOL_SIZE`. */
+  readonly databasePoolSize: number;
+  /** PostgreSQL `statement_timeout` in ms (100..600000). Env `LATCHKEY_DATABASE_STATEMENT_TIMEOUT_MS`. */
+  readonly databaseStatementTimeoutMs: number;
+  /** Connect timeout for PostgreSQL and Redis in ms (100..60000). Env `LATCHKEY_STORE_CONNECT_TIMEOUT_MS`. */
+  readonly storeConnectTimeoutMs: number;
+  /** `redis://…` or `rediss://…`: rate-limit counters in Redis. Env `LATCHKEY_REDIS_URL`. */
+  readonly redisUrl: string | null;
+  /** Prefix of every Redis key and channel. Env `LATCHKEY_REDIS_PREFIX`. */
+  readonly redisKeyPrefix: string;
+  /** Secret (≥ 32 chars) from which the AES-256-GCM key sealing private signing keys is derived. Env `LATCHKEY_KEY_ENCRYPTION_KEY`. Never printed. */
+  readonly keyEncryptionKey: string | null;
 }
 
 export interface OptionInfo {
@@ -88,6 +104,14 @@ export const DEFAULTS: ServerConfig = Object.freeze({
   keyRotationIntervalSeconds: 30 * 24 * 60 * 60,
   keyPublishLeadSeconds: 2 * 60 * 60,
   jwksMaxAgeSeconds: 300,
+  databaseUrl: null,
+  databaseSchema: 'public',
+  databasePoolSize: 10,
+  databaseStatementTimeoutMs: 5000,
+  storeConnectTimeoutMs: 3000,
+  redisUrl: null,
+  redisKeyPrefix: 'latchkey:',
+  keyEncryptionKey: null,
 });
 
 export const OPTIONS: { readonly [K in keyof ServerConfig]: OptionInfo } = {
@@ -111,4 +135,12 @@ export const OPTIONS: { readonly [K in keyof ServerConfig]: OptionInfo } = {
   keyRotationIntervalSeconds: { description: 'Signing-key lifetime before automatic rotation, s (0 = off).', env: 'LATCHKEY_KEY_ROTATION_INTERVAL' },
   keyPublishLeadSeconds: { description: 'How early the next key is published before it signs, s (> jwksMaxAgeSeconds).', env: 'LATCHKEY_KEY_PUBLISH_LEAD' },
   jwksMaxAgeSeconds: { description: 'JWKS Cache-Control max-age, s.', env: 'LATCHKEY_JWKS_MAX_AGE' },
+  databaseUrl: { description: 'PostgreSQL URL; SQLite in dataDir when unset.', env: 'LATCHKEY_DATABASE_URL' },
+  databaseSchema: { description: 'PostgreSQL schema for Latchkey tables.', env: 'LATCHKEY_DATABASE_SCHEMA' },
+  databasePoolSize: { description: 'PostgreSQL pool size per instance (2..1000).', env: 'LATCHKEY_DATABASE_POOL_SIZE' },
+  databaseStatementTimeoutMs: { description: 'PostgreSQL statement timeout (ms).', env: 'LATCHKEY_DATABASE_STATEMENT_TIMEOUT_MS' },
+  storeConnectTimeoutMs: { description: 'PostgreSQL/Redis connect timeout (ms).', env: 'LATCHKEY_STORE_CONNECT_TIMEOUT_MS' },
+  redisUrl: { description: 'Redis URL for rate limits; the primary store when unset.', env: 'LATCHKEY_REDIS_URL' },
+  redisKeyPrefix: { description: 'Prefix of Redis keys and channels.', env: 'LATCHKEY_REDIS_PREFIX' },
+  keyEncryptionKey: { description: 'Secret sealing private signing keys at rest (AES-256-GCM via HKDF).', env: 'LATCHKEY_KEY_ENCRYPTION_KEY' },
 };

@@ -110,7 +110,20 @@ function validate(c: Record<string, unknown>): ServerConfig {
   if (keyRotationIntervalSeconds !== 0 && keyRotationIntervalSeconds <= keyPublishLeadSeconds) {
     throw new ConfigError('keyRotationIntervalSeconds', `must be 0 (off) or longer than keyPublishLeadSeconds (${keyPublishLeadSeconds})`);
   }
-  return Object.freeze({
+  const databaseUrl = nullableUrl('databaseUrl', c.databaseUrl, ['postgres:', 'postgresql:']);
+  const databaseSchema = str('databaseSchema', c.databaseSchema);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) throw new ConfigError('databaseSchema', 'must be a lower-case identifier ([a-z_][a-z0-9_]*, ≤ 63 chars)');
+  const redisUrl = nullableUrl('redisUrl', c.redisUrl, ['redis:', 'rediss:']);
+  const redisKeyPrefix = c.redisKeyPrefix;
+  if (typeof redisKeyPrefix !== 'string' || !/^[A-Za-z0-9:_.-]{0,64}$/.test(redisKeyPrefix)) {
+    throw new ConfigError('redisKeyPrefix', 'must be at most 64 characters of A-Z a-z 0-9 : _ . -');
+  }
+  const kek = c.keyEncryptionKey;
+  if (kek !== null && (typeof kek !== 'string' || kek.length < 32)) {
+    // The value itself is never echoed.
+    throw new ConfigError('keyEncryptionKey', 'LATCHKEY_KEY_ENCRYPTION_KEY must be at least 32 characters (e.g. openssl rand -base64 32)');
+  }
+  const config = {
     issuer,
     audience,
     port,
@@ -127,11 +140,37 @@ function validate(c: Record<string, unknown>): ServerConfig {
     bodyLimit: int('bodyLimit', c.bodyLimit, 1024, 1024 * 1024),
     userScope,
     refreshGraceSeconds: int('refreshGraceSeconds', c.refreshGraceSeconds, 0, 60),
-    revocationFeedToken: feedToken,
+    revocationFeedToken: null as string | null,
     keyRotationIntervalSeconds,
     keyPublishLeadSeconds,
     jwksMaxAgeSeconds,
-  });
+    databaseUrl,
+    databaseSchema,
+    databasePoolSize: int('databasePoolSize', c.databasePoolSize, 2, 1000),
+    databaseStatementTimeoutMs: int('databaseStatementTimeoutMs', c.databaseStatementTimeoutMs, 100, 600_000),
+    storeConnectTimeoutMs: int('storeConnectTimeoutMs', c.storeConnectTimeoutMs, 100, 60_000),
+    redisUrl,
+    redisKeyPrefix,
+    keyEncryptionKey: null as string | null,
+  };
+  // Not enumerable: the secret never shows up when the config is logged, spread or serialised.
+  Object.defineProperty(config, 'keyEncryptionKey', { value: kek, enumerable: false });
+  Object.defineProperty(config, 'revocationFeedToken', { value: feedToken, enumerable: false });
+  return Object.freeze(config);
+}
+
+function nullableUrl(name: string, v: unknown, protocols: readonly string[]): string | null {
+  if (v === null) return null;
+  const s = str(name, v);
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    // Never echo the value: it may carry a password.
+    throw new ConfigError(name, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  if (!protocols.includes(u.protocol)) throw new ConfigError(name, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  return s;
 }
 
 function str(name: string, v: unknown): string {

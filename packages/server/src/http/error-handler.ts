@@ -48,10 +48,14 @@ function describeValidation(e: Partial<FastifyError>): string {
 /** Sends the wire form `{error, error_description}` (+ RFC 6750 WWW-Authenticate on 401). */
 export function sendError(reply: FastifyReply, err: LatchkeyError): FastifyReply {
   reply.code(err.status).header('cache-control', 'no-store').type('application/json; charset=utf-8');
+  // RFC 9110 §10.2.3: a store outage is transient; tell clients when to come back.
+  if (err.status === 503) reply.header('retry-after', '1');
   if (err.status === 401) {
     // RFC 6750 §3: no `error` attribute when the request carried no credentials at all.
     const challenge =
-      err.code === 'missing_credentials'
+      err.code === 'invalid_client'
+        ? 'Basic realm="latchkey"' // RFC 6749 §5.2: clients authenticate with HTTP Basic (or the body)
+        : err.code === 'missing_credentials'
         ? 'Bearer realm="latchkey"'
         : err.code === 'invalid_token'
           ? `Bearer realm="latchkey", error="invalid_token", error_description="${err.message.replaceAll('"', "'")}"`

@@ -2,7 +2,7 @@ import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, 
 import { createHash } from 'node:crypto';
 import type { SigningAlgorithm } from '../config/defaults.js';
 import type { SigningKeyStore, StoredSigningKey, KeyStatus } from '../store/types.js';
-import { plaintextProtector, type KeyProtector } from './protector.js';
+import { checkStoredKeys, openStoredKey, plaintextProtector, type KeyProtector } from './protector.js';
 
 export interface PublicJwk extends JWK {
   kid: string;
@@ -83,6 +83,8 @@ export class KeyManager {
     const km = new KeyManager(store, protector);
     km.#policy = policy;
     km.#alg = alg;
+    // Fail before generating anything when the stored keys cannot be opened (missing/wrong encryption key).
+    await checkStoredKeys(await store.list(), protector);
     await km.#ensureActiveKey(alg, now);
     await km.tick(now);
     return km;
@@ -94,6 +96,13 @@ export class KeyManager {
    * end, remove retired keys whose tokens have all expired, and reload what other processes changed.
    */
   async tick(now: number): Promise<void> {
+    // Under the store's key lock (as first-start generation): of several instances ticking at once, one
+    // makes each step and the others find it done.
+    await this.#store.withKeyLock(() => this.#step(now));
+    await this.#reload(true);
+  }
+
+  async #step(now: number): Promise<void> {
     const p = this.#policy;
     let rows = await this.#store.list();
     for (const next of rows.filter((k) => k.status === 'next' && (k.activateAt ?? 0) <= now)) {
@@ -115,7 +124,6 @@ export class KeyManager {
         await this.#store.transition(k.kid, 'retired', 'removed', now);
       }
     }
-    await this.#reload(true);
   }
 
   /**
@@ -124,6 +132,12 @@ export class KeyManager {
    * `kid`). The old active key retires. Returns the new active kid.
    */
   async rotateNow(now: number): Promise<string> {
+    const kid = await this.#store.withKeyLock(() => this.#rotate(now));
+    await this.#reload(true);
+    return kid;
+  }
+
+  async #rotate(now: number): Promise<string> {
     const rows = await this.#store.list();
     const next = rows.filter((k) => k.status === 'next').at(0);
     let kid: string;
@@ -135,7 +149,6 @@ export class KeyManager {
       kid = fresh.kid;
     }
     for (const old of rows) if (old.status === 'active' && old.kid !== kid) await this.#retire(old.kid, now);
-    await this.#reload(true);
     return kid;
   }
 
@@ -145,12 +158,14 @@ export class KeyManager {
    * first. Returns false when there is no such published key.
    */
   async retireNow(kid: string, now: number): Promise<boolean> {
-    const row = (await this.#store.list()).find((k) => k.kid === kid);
-    if (row === undefined || row.status === 'removed') return false;
-    if (row.status === 'active') await this.rotateNow(now);
-    const current = (await this.#store.list()).find((k) => k.kid === kid);
-    if (current === undefined || current.status === 'removed') return false;
-    const ok = await this.#store.transition(kid, current.status, 'removed', now);
+    const ok = await this.#store.withKeyLock(async () => {
+      const row = (await this.#store.list()).find((k) => k.kid === kid);
+      if (row === undefined || row.status === 'removed') return false;
+      if (row.status === 'active') await this.#rotate(now);
+      const current = (await this.#store.list()).find((k) => k.kid === kid);
+      if (current === undefined || current.status === 'removed') return false;
+      return this.#store.transition(kid, current.status, 'removed', now);
+    });
     await this.#reload(true);
     return ok;
   }
@@ -167,15 +182,19 @@ export class KeyManager {
   }
 
   async #ensureActiveKey(alg: SigningAlgorithm, now: number): Promise<void> {
-    const rows = await this.#store.list();
-    const current = rows.find((k) => k.status === 'active' && k.alg === alg);
-    if (current === undefined) {
-      const fresh = await generateStoredKey(alg, now, this.#protector);
-      await this.#store.insert(fresh);
-      // An active key of another algorithm (config changed) stops signing but stays published so
-      // tokens it signed keep verifying until they expire.
-      for (const old of rows) if (old.status === 'active') await this.#retire(old.kid, now);
-    }
+    // Under the store's key lock, re-reading inside it: of several instances starting at once, the
+    // first generates the key and the others find it (one key set, never competing keys).
+    await this.#store.withKeyLock(async () => {
+      const rows = await this.#store.list();
+      const current = rows.find((k) => k.status === 'active' && k.alg === alg);
+      if (current === undefined) {
+        const fresh = await generateStoredKey(alg, now, this.#protector);
+        await this.#store.insert(fresh);
+        // An active key of another algorithm (config changed) stops signing but stays published so
+        // tokens it signed keep verifying until they expire.
+        for (const old of rows) if (old.status === 'active') await this.#retire(old.kid, now);
+      }
+    });
     await this.#reload(true);
   }
 
@@ -200,7 +219,7 @@ export class KeyManager {
     if (active !== undefined && this.#active?.kid === active.kid) {
       // Same signing key as before: nothing to import again.
     } else if (active !== undefined) {
-      const jwk = await this.#protector.open(active.privateJwk);
+      const jwk = await openStoredKey(active, this.#protector);
       const privateKey = (await importJWK(jwk, active.alg)) as CryptoKey;
       this.#active = { kid: active.kid, alg: active.alg as SigningAlgorithm, privateKey };
     } else if (needActive) {

@@ -10,10 +10,10 @@ export interface PublishedRevocation {
 
 /**
  * Something besides the durable log that revocations are pushed to as they happen — e.g. a Redis
- * pub/sub channel when scaled out (issue 5). `publish` must not throw for transient failures it can
+ * pub/sub channel when scaled out (`openRedisRevocationPublisher` fits). `publish` must not throw for transient failures it can
  * retry itself; a throw is logged and the log-based feed still carries the entry.
  */
-export interface RevocationPublisher {
+export interface RevocationBroadcaster {
   publish(entry: PublishedRevocation): Promise<void>;
   close?(): Promise<void>;
 }
@@ -30,13 +30,13 @@ export type Wake = () => void;
 export class RevocationHub {
   readonly #log: RevocationLog;
   readonly #pollMs: number;
-  readonly #publishers: readonly RevocationPublisher[];
+  readonly #publishers: readonly RevocationBroadcaster[];
   readonly #onError: (err: unknown) => void;
   readonly #subscribers = new Set<Wake>();
   #timer: ReturnType<typeof setInterval> | null = null;
   #lastPrune = 0;
 
-  constructor(log: RevocationLog, options: { pollMs: number; publishers?: readonly RevocationPublisher[]; onError?: (err: unknown) => void }) {
+  constructor(log: RevocationLog, options: { pollMs: number; publishers?: readonly RevocationBroadcaster[]; onError?: (err: unknown) => void }) {
     this.#log = log;
     this.#pollMs = options.pollMs;
     this.#publishers = options.publishers ?? [];

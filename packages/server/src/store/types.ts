@@ -1,8 +1,12 @@
 /**
- * The storage interface every adapter implements (SQLite now; PostgreSQL and Redis later). Async so
+ * The storage interface every adapter implements (SQLite, PostgreSQL; Redis for rate limits). Async so
  * network-backed adapters fit; every adapter must pass the shared suite in test/store-suite.ts.
- * Times are epoch milliseconds.
+ * Times are epoch milliseconds. Network adapters throw `StoreUnavailableError` (503) when their
+ * service is unreachable; every write is one statement or one transaction, so nothing is half-applied.
  */
+import type { RateLimitStore } from './rate-limit.js';
+import type { ClientStore } from './clients.js';
+export type * from './clients.js';
 
 export interface User {
   readonly id: string;
@@ -113,6 +117,8 @@ export interface SessionStore {
   revokeAllForUser(userId: string, reason: RevokeReason, now: number): Promise<number>;
   /** Newest first, revoked ones included. */
   listForUser(userId: string): Promise<Session[]>;
+  /** Deletes sessions whose absolute expiry is at or before `now` (with their retired hashes); returns how many. */
+  deleteExpired(now: number): Promise<number>;
 }
 
 /** `next` (published, not signing yet) → `active` (signing) → `retired` (published, not signing) → `removed`. */
@@ -138,6 +144,12 @@ export interface SigningKeyStore {
   insert(key: StoredSigningKey): Promise<void>;
   list(): Promise<StoredSigningKey[]>;
   setStatus(kid: string, status: KeyStatus, now: number): Promise<boolean>;
+  /**
+   * Runs `fn` while holding the store-wide key-management lock, so several auth-server instances never
+   * generate or rotate keys at the same time (PostgreSQL: an advisory lock; SQLite: in-process). `fn`
+   * re-reads the key set inside the lock before deciding anything.
+   */
+  withKeyLock<T>(fn: () => Promise<T>): Promise<T>;
   /**
    * Compare-and-set: moves the key from `from` to `to` (setting `publishUntil` when given) only if it
    * still has status `from`, so two instances ticking at once make one transition. False otherwise.
@@ -190,6 +202,12 @@ export interface Store {
   readonly keys: SigningKeyStore;
   readonly securityEvents: SecurityEventStore;
   readonly revocations: RevocationLog;
+  /** Counters for brute-force limits (Redis when configured, else the primary store). */
+  readonly rateLimits: RateLimitStore;
+  /** Resolves when every backing service answers; throws `StoreUnavailableError` otherwise. */
+  ping(): Promise<void>;
+  /** Machine clients (client credentials); see ./clients.ts. */
+  readonly clients: ClientStore;
   close(): Promise<void>;
 }
 

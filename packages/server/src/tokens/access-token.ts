@@ -9,8 +9,13 @@ export const NATIVE_CLIENT_ID = 'latchkey-native';
 
 export interface AccessTokenInput {
   readonly subject: string;
-  readonly sessionId: string;
+  /** User sessions only; machine (client-credentials) tokens carry no `sid`. */
+  readonly sessionId?: string;
   readonly clientId: string;
+  /** Space-separated `scope` claim. Default `config.userScope`. */
+  readonly scope?: string;
+  /** `aud` claim. Default `config.audience`. */
+  readonly audience?: string;
   /** Only for cookie-mode sessions. */
   readonly csrf?: string;
   readonly roles?: readonly string[];
@@ -23,6 +28,8 @@ export interface IssuedAccessToken {
   readonly issuedAt: number;
   /** epoch seconds */
   readonly expiresAt: number;
+  /** The `scope` claim it carries. */
+  readonly scope: string;
 }
 
 export interface AccessTokenClaims extends JWTPayload {
@@ -40,42 +47,62 @@ export async function issueAccessToken(keys: KeyManager, config: ServerConfig, i
   const iat = Math.floor(now / 1000);
   const exp = iat + config.accessTokenTtlSeconds;
   const jti = randomToken(16);
-  const claims: Record<string, unknown> = { client_id: input.clientId, scope: config.userScope, sid: input.sessionId };
+  const scope = input.scope ?? config.userScope;
+  const claims: Record<string, unknown> = { client_id: input.clientId, scope };
+  if (input.sessionId !== undefined) claims.sid = input.sessionId;
   if (input.csrf !== undefined) claims.csrf = input.csrf;
   if (input.roles !== undefined && input.roles.length > 0) claims.roles = [...input.roles];
   const token = await new SignJWT(claims)
     .setProtectedHeader({ alg: key.alg, typ: 'at+jwt', kid: key.kid })
     .setIssuer(config.issuer)
     .setSubject(input.subject)
-    .setAudience(config.audience)
+    .setAudience(input.audience ?? config.audience)
     .setIssuedAt(iat)
     .setExpirationTime(exp)
     .setJti(jti)
     .sign(key.privateKey);
-  return { token, jti, issuedAt: iat, expiresAt: exp };
+  return { token, jti, issuedAt: iat, expiresAt: exp, scope };
 }
 
 /** Largest token the server will even try to verify. */
 export const MAX_TOKEN_LENGTH = 8192;
 const CLOCK_SKEW_SECONDS = 30;
 
+export interface VerifyOwnOptions {
+  /**
+   * Accept any audience (introspection and revocation see tokens minted for every client audience);
+   * `aud` must still be present. Default: only `config.audience`.
+   */
+  readonly anyAudience?: boolean;
+}
+
 /**
  * Verifies one of the server's own access tokens against its own key set: alg allow-list, `typ`,
  * signature, `iss`, `aud`, `exp` (30 s skew), lifetime bound. Throws jose errors on failure.
  */
-export async function verifyOwnAccessToken(keys: KeyManager, config: ServerConfig, token: string, now: number): Promise<AccessTokenClaims> {
+export async function verifyOwnAccessToken(
+  keys: KeyManager,
+  config: ServerConfig,
+  token: string,
+  now: number,
+  options: VerifyOwnOptions = {},
+): Promise<AccessTokenClaims> {
   if (token.length > MAX_TOKEN_LENGTH) throw new Error('token too large');
   const { payload } = await jwtVerify(token, keys.keySet(), {
     algorithms: [...SIGNING_ALGORITHMS],
     typ: 'at+jwt',
     issuer: config.issuer,
-    audience: config.audience,
+    ...(options.anyAudience === true ? {} : { audience: config.audience }),
     clockTolerance: CLOCK_SKEW_SECONDS,
     currentDate: new Date(now),
-    requiredClaims: ['sub', 'exp', 'iat', 'jti'],
+    requiredClaims: ['sub', 'aud', 'exp', 'iat', 'jti'],
   });
   if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number' || payload.exp - payload.iat > 3600) {
     throw new Error('token lifetime exceeds the maximum');
+  }
+  const aud = payload.aud;
+  if (!(typeof aud === 'string' || (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')))) {
+    throw new Error('aud must be a string or a non-empty array of strings');
   }
   if (typeof payload.client_id !== 'string' || typeof payload.scope !== 'string' || typeof payload.sub !== 'string') {
     throw new Error('missing client_id/scope');

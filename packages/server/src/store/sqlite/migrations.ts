@@ -108,4 +108,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE signing_keys_v2 RENAME TO signing_keys;
     `,
   },
+  {
+    // Version 3 is reserved for the client registry (issue 4); version 2 belongs to issue 3.
+    version: 3,
+    name: 'clients',
+    sql: `
+      CREATE TABLE clients (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        secret_hash TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        audiences TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        secret_updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

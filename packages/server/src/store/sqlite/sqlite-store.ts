@@ -1,8 +1,11 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from './migrations.js';
+import { sqliteRateLimits } from './rate-limits.js';
+import type { RateLimitStore } from '../rate-limit.js';
+import { sqliteClientStore } from './sqlite-clients.js';
 import {
   normalizeEmail,
   type CreateUserResult,
@@ -94,7 +97,26 @@ export function openSqliteStore(dataDir: string): Store {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
-  return new SqliteStore(db);
+  return new SqliteStore(db, file === ':memory:' ? null : resolve(file));
+}
+
+/**
+ * Key-management locks per database file, so several stores on one file in this process take turns.
+ * SQLite serves one auth-server instance; several instances need PostgreSQL (see docs/deployment.md).
+ */
+const keyLocks = new Map<string, Promise<void>>();
+
+function withFileLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const run = (keyLocks.get(name) ?? Promise.resolve()).then(fn, fn);
+  const tail = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  keyLocks.set(name, tail);
+  void tail.then(() => {
+    if (keyLocks.get(name) === tail) keyLocks.delete(name);
+  });
+  return run;
 }
 
 function migrate(db: Database.Database): void {
@@ -177,10 +199,13 @@ class SqliteStore implements Store {
   readonly keys;
   readonly securityEvents;
   readonly revocations;
+  readonly rateLimits: RateLimitStore;
+  readonly clients;
   #db: Database.Database;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, file: string | null) {
     this.#db = db;
+    const lockName = file ?? `memory:${randomUUID()}`;
     const q = {
       insertUser: db.prepare('INSERT INTO users (id, email, name, password_hash, roles, disabled, created_at) VALUES (?, ?, ?, ?, ?, 0, ?)'),
       userByEmail: db.prepare('SELECT * FROM users WHERE email = ?'),
@@ -212,6 +237,7 @@ class SqliteStore implements Store {
       revoke: db.prepare('UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL'),
       revokeAll: db.prepare('UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE user_id = ? AND revoked_at IS NULL'),
       sessionsForUser: db.prepare('SELECT * FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id'),
+      deleteExpired: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
       insertKey: db.prepare(
         `INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk, protection, status, created_at, status_changed_at, activate_at, publish_until)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -313,6 +339,9 @@ class SqliteStore implements Store {
       async listForUser(userId: string): Promise<Session[]> {
         return (q.sessionsForUser.all(userId) as SessionRow[]).map(toSession);
       },
+      async deleteExpired(now: number): Promise<number> {
+        return q.deleteExpired.run(now).changes;
+      },
     };
 
     this.keys = {
@@ -324,6 +353,9 @@ class SqliteStore implements Store {
       },
       async setStatus(kid: string, status: KeyStatus, now: number): Promise<boolean> {
         return q.setKeyStatus.run(status, now, kid).changes === 1;
+      },
+      withKeyLock<T>(fn: () => Promise<T>): Promise<T> {
+        return withFileLock(lockName, fn);
       },
       async transition(kid: string, from: KeyStatus, to: KeyStatus, now: number, fields: { readonly publishUntil?: number | null } = {}): Promise<boolean> {
         const setPublishUntil = fields.publishUntil !== undefined ? 1 : 0;
@@ -355,6 +387,13 @@ class SqliteStore implements Store {
         return q.pruneRevocations.run(nowSeconds).changes;
       },
     };
+
+    this.clients = sqliteClientStore(db);
+    this.rateLimits = sqliteRateLimits(db);
+  }
+
+  async ping(): Promise<void> {
+    this.#db.prepare('SELECT 1').get();
   }
 
   async close(): Promise<void> {
