@@ -4,9 +4,17 @@
  */
 export { createVerifier, resolveVerifier } from './create-verifier.js';
 export type { AuthenticateInput, Verifier, VerifierInput } from './create-verifier.js';
-export type { VerifierOptions, ResolvedOptions, ResolvedRevocationOptions, FetchLike } from './options.js';
-export { httpRevocationTransport } from './revocation/http-transport.js';
-export type { RevocationFollower } from './revocation/follower.js';
+export type {
+  VerifierOptions,
+  ResolvedOptions,
+  ResolvedRevocationOptions,
+  FetchLike,
+  RevocationCheck,
+  TokenCacheOptions,
+  ResolvedTokenCacheOptions,
+} from './options.js';
+export { httpRevocationTransport } from './revocation-http-transport.js';
+export type { RevocationFollower } from './revocation-follower.js';
 export type {
   RevocationEntry,
   RevocationFailurePolicy,
@@ -16,7 +24,7 @@ export type {
   RevocationStatus,
   RevocationTransport,
   RevocationTransportHandlers,
-} from './revocation/types.js';
+} from './revocation-types.js';
 export type { HeadersLike } from './headers.js';
 export type { AccessTokenClaims, Principal } from './claims.js';
 export { hasScopes, assertScopes } from './claims.js';
@@ -40,6 +48,7 @@ export {
   TokenClaimInvalidError,
   TokenRevokedError,
   KeysUnavailableError,
+  RevocationUnavailableError,
   RevocationFeedUnavailableError,
   CrossSiteRequestError,
   CsrfTokenMissingError,

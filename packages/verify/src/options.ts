@@ -1,10 +1,35 @@
 import type { JSONWebKeySet } from 'jose';
+import type { AccessTokenClaims } from './claims.js';
 import { ConfigError } from './errors.js';
 import { DEFAULTS, SUPPORTED_ALGORITHMS, type Algorithm } from './defaults.js';
-import type { RevocationFailurePolicy, RevocationLogEvent, RevocationOptions, RevocationTransport } from './revocation/types.js';
+import type { RevocationFailurePolicy, RevocationLogEvent, RevocationOptions, RevocationTransport } from './revocation-types.js';
 
 /** A `fetch`-compatible function (used for the JWKS request). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+/**
+ * Decides whether verified claims have been revoked (e.g. their `sid` is on a revocation feed).
+ * Called after every successful verification, cache hits included. Throwing fails closed with
+ * `revocation_unavailable` (503). Keep it fast and synchronous where possible.
+ */
+export type RevocationCheck = (claims: AccessTokenClaims) => boolean | Promise<boolean>;
+
+/** The verified-token cache (a feature object so it can grow). */
+export interface TokenCacheOptions {
+  /** Default true. */
+  enabled?: boolean;
+  /** Most tokens kept, 1..10000000 (default 10000). */
+  maxEntries?: number;
+  /** Approximate memory bound in bytes, 65536..17179869184 (default 33554432, 32 MiB). */
+  maxBytes?: number;
+}
+
+/** {@link TokenCacheOptions} after validation. */
+export interface ResolvedTokenCacheOptions {
+  readonly enabled: boolean;
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+}
 
 /**
  * Options of {@link createVerifier}. `issuer`, `audience` and one of `jwksUri`/`jwks` are required.
@@ -48,6 +73,14 @@ export interface VerifierOptions {
   /** Largest accepted token in bytes, 256..65536 (default 8192). */
   maxTokenBytes?: number;
   /**
+   * Cache of verified tokens keyed on the whole token: a token seen again skips the signature, but
+   * `exp`/`nbf`/`iat` (with skew) and `isRevoked` are checked on every hit, and entries die with a
+   * key-set change. `{ enabled: false }` turns it off. CSRF and same-site checks are never cached.
+   */
+  tokenCache?: TokenCacheOptions;
+  /** Revocation hook, see {@link RevocationCheck}. */
+  isRevoked?: RevocationCheck;
+  /**
    * Follow a revocation feed and refuse revoked sessions' tokens (`token_revoked`) within about a
    * second of logout. Starts when the verifier is created; call `verifier.close()` to stop it.
    */
@@ -84,12 +117,14 @@ export interface ResolvedOptions {
   readonly jwksCooldownMs: number;
   readonly maxTokenBytes: number;
   readonly revocation: ResolvedRevocationOptions | undefined;
+  readonly tokenCache: ResolvedTokenCacheOptions;
+  readonly isRevoked: RevocationCheck | undefined;
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'issuer', 'audience', 'jwksUri', 'jwks', 'algorithms', 'clockSkewSeconds',
   'maxTokenLifetimeSeconds', 'trustedOrigins', 'fetch', 'now', 'jwksTimeoutMs',
-  'jwksCacheMaxAgeMs', 'jwksCooldownMs', 'maxTokenBytes', 'revocation',
+  'jwksCacheMaxAgeMs', 'jwksCooldownMs', 'maxTokenBytes', 'tokenCache', 'isRevoked', 'revocation',
 ]);
 
 const REVOCATION_KEYS: ReadonlySet<string> = new Set([
@@ -137,6 +172,8 @@ function resolveRevocation(value: unknown): ResolvedRevocationOptions | undefine
     log: optionalFunction<(event: RevocationLogEvent) => void>('revocation.log', r['log']) ?? (() => {}),
   });
 }
+
+const TOKEN_CACHE_KEYS: ReadonlySet<string> = new Set(['enabled', 'maxEntries', 'maxBytes']);
 
 function fail(option: string, why: string): never {
   throw new ConfigError(`Invalid verifier option "${option}": ${why}`);
@@ -233,6 +270,25 @@ function resolveTrustedOrigins(value: unknown): readonly string[] | undefined {
   );
 }
 
+function resolveTokenCache(value: unknown): ResolvedTokenCacheOptions {
+  const d = DEFAULTS.tokenCache;
+  if (value === undefined) return d;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail('tokenCache', 'must be an object ({ enabled, maxEntries, maxBytes })');
+  }
+  const o = value as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!TOKEN_CACHE_KEYS.has(key)) fail(`tokenCache.${key}`, 'unknown option');
+  }
+  const enabled = o['enabled'] ?? d.enabled;
+  if (typeof enabled !== 'boolean') fail('tokenCache.enabled', 'must be a boolean');
+  return Object.freeze({
+    enabled,
+    maxEntries: boundedNumber('tokenCache.maxEntries', o['maxEntries'], d.maxEntries, 1, 10_000_000, true),
+    maxBytes: boundedNumber('tokenCache.maxBytes', o['maxBytes'], d.maxBytes, 65_536, 17_179_869_184, true),
+  });
+}
+
 /** Validates options once, applies defaults and freezes the result. Throws {@link ConfigError}. */
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -264,5 +320,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     jwksCooldownMs: boundedNumber('jwksCooldownMs', o['jwksCooldownMs'], DEFAULTS.jwksCooldownMs, 0, 86_400_000, false),
     maxTokenBytes: boundedNumber('maxTokenBytes', o['maxTokenBytes'], DEFAULTS.maxTokenBytes, 256, 65_536, true),
     revocation: resolveRevocation(o['revocation']),
+    tokenCache: resolveTokenCache(o['tokenCache']),
+    isRevoked: optionalFunction<RevocationCheck>('isRevoked', o['isRevoked']),
   });
 }

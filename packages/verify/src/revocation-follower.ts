@@ -1,5 +1,5 @@
-import type { AccessTokenClaims } from '../claims.js';
-import { RevocationFeedUnavailableError, TokenRevokedError } from '../errors.js';
+import type { AccessTokenClaims } from './claims.js';
+import { RevocationFeedUnavailableError, TokenRevokedError } from './errors.js';
 import type {
   RevocationEntry,
   RevocationFailurePolicy,
@@ -7,7 +7,7 @@ import type {
   RevocationState,
   RevocationStatus,
   RevocationTransport,
-} from './types.js';
+} from './revocation-types.js';
 
 export interface FollowerSettings {
   readonly transport: RevocationTransport;

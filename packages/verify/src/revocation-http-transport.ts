@@ -1,5 +1,5 @@
-import type { FetchLike } from '../options.js';
-import type { RevocationEntry, RevocationTransport, RevocationTransportHandlers } from './types.js';
+import type { FetchLike } from './options.js';
+import type { RevocationEntry, RevocationTransport, RevocationTransportHandlers } from './revocation-types.js';
 
 const MAX_LINE = 64 * 1024;
 
