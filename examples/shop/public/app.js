@@ -196,7 +196,55 @@ function renderOrders(orders) {
   $('orders-empty').hidden = orders.length > 0;
 }
 
+function renderDevices(sessions) {
+  const when = (iso) => new Date(iso).toLocaleString();
+  $('devices').replaceChildren(
+    ...sessions.map((d) =>
+      el(
+        'li',
+        { 'data-testid': 'device', dataset: { sessionId: d.id, current: String(d.current) } },
+        el(
+          'span',
+          {},
+          el('span', { text: d.current ? `${d.device} (this device)` : d.device }),
+          el('span', { class: 'reason', text: `signed in ${when(d.created_at)} · last used ${when(d.last_used_at)}` }),
+        ),
+        el('button', {
+          type: 'button',
+          class: 'secondary',
+          'data-testid': `device-signout-${d.id}`,
+          text: 'Sign out',
+          onClick: () => endDevice(d),
+        }),
+      ),
+    ),
+  );
+  $('devices').dataset.count = String(sessions.length);
+}
+
 // ---- data -------------------------------------------------------------------------------------------
+
+async function loadDevices() {
+  try {
+    renderDevices(await auth.sessions());
+  } catch (err) {
+    setStatus(`Devices unavailable: ${explain(err)}`, true);
+  }
+}
+
+async function endDevice(session) {
+  try {
+    await auth.endSession(session);
+    if (session.current) {
+      showLoggedOut('You signed out this device.');
+      return;
+    }
+    await loadDevices();
+    setStatus(`Signed out ${session.device}.`);
+  } catch (err) {
+    setStatus(explain(err), true);
+  }
+}
 
 async function loadRecommendations() {
   try {
@@ -221,6 +269,7 @@ async function loadAccount() {
   renderProfile(profile.profile);
   renderOrders(orders.orders);
   await applyCart(cart);
+  await loadDevices();
 }
 
 async function mutate(work, done, context) {
@@ -323,6 +372,7 @@ function showLoggedOut(message) {
   $('cart').replaceChildren();
   $('recommendations').replaceChildren();
   $('orders').replaceChildren();
+  $('devices').replaceChildren();
   document.body.dataset.auth = 'out';
   if (message) setStatus(message);
 }
@@ -330,12 +380,21 @@ function showLoggedOut(message) {
 async function enter() {
   const me = await auth.me();
   showLoggedIn(me.user);
+  showRefreshPlan();
   await loadAccount();
 }
 
 auth.onChange((change) => {
   if (!change.authenticated && change.reason !== 'user') showLoggedOut('Your session ended. Please log in again.');
+  showRefreshPlan();
 });
+
+// Shows when the silent refresh is planned (seconds from now, on this device's clock) — handy when a
+// device clock is wrong: the plan is computed from the server's expires_in, so it stays right.
+function showRefreshPlan() {
+  const at = auth.nextRefreshAt();
+  document.body.dataset.refreshInS = at === null ? '' : String(Math.round((at - Date.now()) / 1000));
+}
 
 $('login-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
@@ -394,6 +453,15 @@ $('logout').addEventListener('click', async () => {
 });
 
 $('place-order').addEventListener('click', () => placeOrder());
+
+$('logout-all').addEventListener('click', async () => {
+  try {
+    const n = await auth.logoutEverywhere();
+    showLoggedOut(`Logged out everywhere (${n} session${n === 1 ? '' : 's'}).`);
+  } catch (err) {
+    setStatus(explain(err), true);
+  }
+});
 
 $('profile-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();

@@ -97,6 +97,10 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   // Browsers and tools that ignore <link rel="icon"> still ask for /favicon.ico.
   app.get('/favicon.ico', async (_request, reply) => reply.redirect('/favicon.svg', 301));
   app.get('/api/products', async () => ({ products: PRODUCTS }));
+  // The revocation feed is for the services, which reach the auth server directly; browsers never need it.
+  const hideFeed = async (_request: FastifyRequest, reply: FastifyReply) => reply.code(404).send(errorBody(notFound()));
+  app.all('/auth/revocations', hideFeed);
+  app.all('/auth/revocations/*', hideFeed);
 
   await app.register(async (proxy) => {
     // Pass every body through as a stream: the gateway must not parse, re-encode or reject bodies on

@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -178,6 +179,9 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
     recommendation: loopback(recommendationPort!),
   };
   const gatewayOrigins = [urls.gateway, `http://127.0.0.1:${gatewayPort}`];
+  // The services follow the auth server's revocation feed directly (not through the gateway), with a
+  // per-run shared secret.
+  const feedToken = randomBytes(32).toString('base64url');
   const base = { ...process.env, LATCHKEY_DATA_DIR: dataDir, NODE_ENV: process.env['NODE_ENV'] ?? 'development' };
   const serviceEnv = (port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
     ...base,
@@ -187,6 +191,8 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
     LATCHKEY_AUDIENCE: SHOP_AUDIENCE,
     LATCHKEY_JWKS_URI: `${urls.auth}/.well-known/jwks.json`,
     LATCHKEY_TRUSTED_ORIGINS: gatewayOrigins.join(','),
+    LATCHKEY_REVOCATION_URL: `${urls.auth}/auth/revocations/stream`,
+    LATCHKEY_REVOCATION_TOKEN: feedToken,
     ...extra,
   });
 
@@ -198,6 +204,7 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
     LATCHKEY_ISSUER: urls.gateway,
     LATCHKEY_AUDIENCE: SHOP_AUDIENCE,
     LATCHKEY_CORS_ORIGINS: gatewayOrigins.join(','),
+    LATCHKEY_REVOCATION_FEED_TOKEN: feedToken,
   };
   const recommendationClient = await provisionRecommendationClient(authCli, authEnv);
 

@@ -10,20 +10,21 @@ import { existsSync, realpathSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type ConfigOverrides } from './config/load-config.js';
 import type { ServerConfig } from './config/defaults.js';
-import { buildApp } from './app.js';
+import { buildApp, rotationPolicy } from './app.js';
 import { openSqliteStore, SQLITE_FILE_NAME } from './store/sqlite/index.js';
 import { openStore, describeStore } from './store/open-store.js';
 import { migratePostgres } from './store/postgres/index.js';
 import { MIGRATIONS as SQLITE_MIGRATIONS } from './store/sqlite/migrations.js';
 import { protectorFor } from './keys/protector.js';
 import type { Store, User } from './store/types.js';
-import { KeyManager } from './keys/key-manager.js';
+import { KeyManager, type KeySummary } from './keys/key-manager.js';
 import { argon2idHasher } from './auth/passwords.js';
 import { checkNewPassword } from './routes/shared.js';
 import { LatchkeyError } from './errors.js';
 import { parseArgs, portOption, stringOption, UsageError, type ParsedArgs } from './cli/args.js';
 import { inspectToken } from './cli/inspect-token.js';
 import { readServerRecord, SERVER_RECORD_FILE, writeServerRecord } from './cli/server-record.js';
+import { revokeAllInStore } from './auth/revoke.js';
 import { clientsCommand } from './cli/clients.js';
 
 const HELP = `latchkey — the Latchkey authorization server
@@ -35,7 +36,11 @@ Commands:
   dev [--port N]                     run the whole demo shop (what \`npm start\` runs)
   migrate                            apply pending database migrations and exit (PostgreSQL when
                                      LATCHKEY_DATABASE_URL is set, else the SQLite file)
-  keys list                          list signing keys (kid, alg, status)
+  keys list                          list signing keys (kid, alg, status, activate/publish times)
+  keys rotate                        rotate now: the published next key (or a new one) starts signing,
+                                     the current one retires (published until its tokens expire)
+  keys retire <kid>                  compromised key: remove it from the JWKS at once (services refuse
+                                     its tokens after their next key refresh); a new key signs if needed
   users create --email E [--name N] [--password-stdin]
                                      create a user; without --password-stdin a password is generated
                                      and printed once
@@ -94,11 +99,13 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
         return await migrate(args, env);
       case 'keys':
         if (sub === 'list') return await withStore(args, env, 'existing', (store, config) => keysList(store, args, config));
-        throw new UsageError(`unknown command "keys ${sub ?? ''}" (try: keys list)`);
+        if (sub === 'rotate') return await withStore(args, env, 'existing', (store, config) => keysRotate(store, config, args));
+        if (sub === 'retire') return await withStore(args, env, 'existing', (store, config) => keysRetire(store, config, args, rest[0]));
+        throw new UsageError(`unknown command "keys ${sub ?? ''}" (try: keys list|rotate|retire <kid>)`);
       case 'users':
         if (sub === 'create') return await withStore(args, env, 'create', (store, config) => usersCreate(store, config, args));
         if (sub === 'list') return await withStore(args, env, 'existing', (store) => usersList(store, args));
-        if (sub === 'disable') return await withStore(args, env, 'existing', (store) => usersDisable(store, args, rest[0]));
+        if (sub === 'disable') return await withStore(args, env, 'existing', (store, config) => usersDisable(store, config, args, rest[0]));
         throw new UsageError(`unknown command "users ${sub ?? ''}" (try: users create|list|disable)`);
       case 'clients':
         return await withStore(args, env, sub === 'create' ? 'create' : 'existing', (store, config) => clientsCommand(sub, rest, store, config, args, io));
@@ -238,12 +245,50 @@ async function migrate(args: ParsedArgs, env: NodeJS.ProcessEnv): Promise<number
   return 0;
 }
 
-async function keysList(store: Store, args: ParsedArgs, config: ServerConfig): Promise<number> {
-  const km = await KeyManager.readOnly(store.keys, protectorFor(config.keyEncryptionKey));
-  const keys = km.list().map((k) => ({ kid: k.kid, alg: k.alg, status: k.status, created_at: new Date(k.createdAt).toISOString() }));
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+function keyOut(k: KeySummary) {
+  return { kid: k.kid, alg: k.alg, status: k.status, created_at: iso(k.createdAt), activate_at: iso(k.activateAt), publish_until: iso(k.publishUntil) };
+}
+
+function printKeys(km: KeyManager, args: ParsedArgs): void {
+  const keys = km.list().map(keyOut);
   if (args.options.has('json')) io.out(JSON.stringify(keys));
   else if (keys.length === 0) io.out('no signing keys yet (one is generated when the server first starts)');
-  else for (const k of keys) io.out(`${k.kid}  ${k.alg.padEnd(5)}  ${k.status.padEnd(7)}  ${k.created_at}`);
+  else {
+    for (const k of keys) {
+      const when = k.status === 'next' ? `  signs from ${k.activate_at}` : k.status === 'retired' ? `  published until ${k.publish_until}` : '';
+      io.out(`${k.kid}  ${k.alg.padEnd(5)}  ${k.status.padEnd(7)}  ${k.created_at}${when}`);
+    }
+  }
+}
+
+async function keysList(store: Store, args: ParsedArgs, config: ServerConfig): Promise<number> {
+  printKeys(await KeyManager.readOnly(store.keys, protectorFor(config.keyEncryptionKey)), args);
+  return 0;
+}
+
+async function openKeys(store: Store, config: ServerConfig): Promise<KeyManager> {
+  return KeyManager.open(store.keys, config.signingAlgorithm, Date.now(), protectorFor(config.keyEncryptionKey), rotationPolicy(config));
+}
+
+async function keysRotate(store: Store, config: ServerConfig, args: ParsedArgs): Promise<number> {
+  const km = await openKeys(store, config);
+  const kid = await km.rotateNow(Date.now());
+  if (!args.options.has('json')) io.out(`rotated: ${kid} signs now (a running server switches within a minute)`);
+  printKeys(km, args);
+  return 0;
+}
+
+async function keysRetire(store: Store, config: ServerConfig, args: ParsedArgs, kid: string | undefined): Promise<number> {
+  if (kid === undefined) throw new UsageError('keys retire needs <kid>');
+  const km = await openKeys(store, config);
+  if (!(await km.retireNow(kid, Date.now()))) {
+    io.err(`latchkey: no published key "${kid}"`);
+    return 1;
+  }
+  if (!args.options.has('json')) io.out(`retired ${kid}: removed from the JWKS (services refuse its tokens after their next key refresh)`);
+  printKeys(km, args);
   return 0;
 }
 
@@ -303,7 +348,7 @@ function table(header: string[], rows: string[][]): string[] {
   return all.map((r) => r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i] ?? 0))).join('  '));
 }
 
-async function usersDisable(store: Store, args: ParsedArgs, who: string | undefined): Promise<number> {
+async function usersDisable(store: Store, config: ServerConfig, args: ParsedArgs, who: string | undefined): Promise<number> {
   if (who === undefined) throw new UsageError('users disable needs <email|id>');
   const user = (await store.users.findById(who)) ?? (await store.users.findByEmail(who));
   if (user === null) {
@@ -311,7 +356,8 @@ async function usersDisable(store: Store, args: ParsedArgs, who: string | undefi
     return 1;
   }
   await store.users.setDisabled(user.id, true);
-  const revoked = await store.sessions.revokeAllForUser(user.id, 'user_disabled', Date.now());
+  // Also appended to the revocation log: a running server's feed picks them up within its poll interval.
+  const revoked = (await revokeAllInStore(store, user.id, 'user_disabled', Date.now(), config.accessTokenTtlSeconds)).length;
   if (args.options.has('json')) io.out(JSON.stringify({ ...userOut({ ...user, disabled: true }), sessions_revoked: revoked }));
   else io.out(`disabled ${user.email}; revoked ${revoked} session(s)`);
   return 0;

@@ -126,6 +126,13 @@ export class RefreshTokenReusedError extends LatchkeyError {
   }
 }
 
+/** 404 — `DELETE /auth/sessions/:id`: no live session with this id belongs to the caller (never says which). */
+export class SessionNotFoundError extends LatchkeyError {
+  constructor(message = 'No such session.') {
+    super('session_not_found', 404, message);
+  }
+}
+
 /** 403 — a cookie request to refresh/logout came without an `X-CSRF-Token` header. Same code as @latchkey/verify. */
 export class CsrfTokenMissingError extends LatchkeyError {
   constructor(message = 'The X-CSRF-Token header is required.') {
@@ -244,6 +251,7 @@ export const SERVER_ERROR_CODES = {
   csrf_token_missing: 403,
   csrf_token_mismatch: 403,
   cross_site_request: 403,
+  session_not_found: 404,
   invalid_client: 401,
   invalid_grant: 400,
   invalid_scope: 400,

@@ -190,6 +190,26 @@ describe('latchkey CLI over real HTTP', () => {
     assert.ok(rows.some((r) => /cli@example\.com\s+-\s+-\s+yes/.test(r)), res.stdout);
   });
 
+  it('keys rotate makes a new key sign and retires the old one; keys retire removes a key from the JWKS', async () => {
+    const before = JSON.parse((await run(['keys', 'list', '--json'], env)).stdout) as { kid: string; status: string }[];
+    const oldKid = before.find((k) => k.status === 'active')!.kid;
+    const rotated = await run(['keys', 'rotate', '--json'], env);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const after = JSON.parse(rotated.stdout) as { kid: string; status: string; publish_until: string | null }[];
+    const active = after.filter((k) => k.status === 'active');
+    assert.equal(active.length, 1);
+    assert.notEqual(active[0]!.kid, oldKid);
+    const old = after.find((k) => k.kid === oldKid)!;
+    assert.equal(old.status, 'retired');
+    assert.ok(old.publish_until !== null && Date.parse(old.publish_until) > Date.now());
+    const retired = await run(['keys', 'retire', oldKid, '--json'], env);
+    assert.equal(retired.code, 0, retired.stderr);
+    assert.equal((JSON.parse(retired.stdout) as { kid: string; status: string }[]).find((k) => k.kid === oldKid)!.status, 'removed');
+    const unknown = await run(['keys', 'retire', 'no-such-kid'], env);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no published key/);
+  });
+
   it('usage errors exit 2 with a message; --help exits 0', async () => {
     const bad = await run(['frobnicate'], env);
     assert.equal(bad.code, 2);

@@ -19,6 +19,8 @@ import { resolveOptions, type ResolvedOptions, type VerifierOptions } from './op
 import { readCredentials } from './read-credentials.js';
 import { VerifiedTokenCache } from './token-cache.js';
 import { createTokenVerifier } from './verify-token.js';
+import { startRevocationFollower, type RevocationFollower } from './revocation-follower.js';
+import { httpRevocationTransport } from './revocation-http-transport.js';
 
 /** What {@link Verifier.authenticate} needs from a request. */
 export interface AuthenticateInput {
@@ -40,6 +42,10 @@ export interface Verifier {
   verifyAccessToken(token: string): Promise<AccessTokenClaims>;
   /** The validated, frozen options. */
   readonly options: ResolvedOptions;
+  /** The revocation feed follower (`status()`, `connected()`), when the `revocation` option is set. */
+  readonly revocation: RevocationFollower | undefined;
+  /** Stops background work (the revocation feed). Idempotent; the verifier still verifies afterwards. */
+  close(): Promise<void>;
 }
 
 /**
@@ -72,7 +78,38 @@ export function createVerifierWith(options: VerifierOptions, backend: CryptoBack
   const cache = resolved.tokenCache.enabled
     ? new VerifiedTokenCache(resolved.tokenCache.maxEntries, resolved.tokenCache.maxBytes)
     : undefined;
-  const isRevoked = resolved.isRevoked;
+  const rev = resolved.revocation;
+  const follower =
+    rev === undefined
+      ? undefined
+      : startRevocationFollower({
+          transport:
+            rev.transport ??
+            httpRevocationTransport({
+              url: rev.url!,
+              ...(rev.token === undefined ? {} : { token: rev.token }),
+              ...(resolved.fetch === undefined ? {} : { fetch: resolved.fetch }),
+            }),
+          failurePolicy: rev.failurePolicy,
+          failClosedAfterMs: rev.failClosedAfterMs,
+          reconnectMinMs: rev.reconnectMinMs,
+          reconnectMaxMs: rev.reconnectMaxMs,
+          idleTimeoutMs: rev.idleTimeoutMs,
+          clockSkewSeconds: resolved.clockSkewSeconds,
+          now: resolved.now,
+          log: rev.log,
+        });
+  // The feed follower answers from memory, synchronously (so the warm path stays synchronous); it
+  // throws token_revoked, or revocation_feed_unavailable when fail-closed with the feed lost. A user
+  // isRevoked hook, if any, runs after it. Both run after signature and claims, cache hits included.
+  const userIsRevoked = resolved.isRevoked;
+  const isRevoked: ((claims: AccessTokenClaims) => boolean | Promise<boolean>) | undefined =
+    follower === undefined
+      ? userIsRevoked
+      : (claims) => {
+          follower.check(claims);
+          return userIsRevoked === undefined ? false : userIsRevoked(claims);
+        };
   // A principal depends only on the (frozen) claims and the credential source: build it once per
   // cached token instead of once per request.
   const principals = new WeakMap<AccessTokenClaims, Partial<Record<Principal['credential'], Principal>>>();
@@ -181,7 +218,13 @@ export function createVerifierWith(options: VerifierOptions, backend: CryptoBack
     }
   }
 
-  return Object.freeze({ authenticate, verifyAccessToken, options: resolved });
+  return Object.freeze({
+    authenticate,
+    verifyAccessToken,
+    options: resolved,
+    revocation: follower,
+    close: async () => follower?.close(),
+  });
 }
 
 /** What adapters accept: verifier options, or an existing verifier (to share one JWKS cache). */

@@ -7,11 +7,24 @@ export type { AuthenticateInput, Verifier, VerifierInput } from './create-verifi
 export type {
   VerifierOptions,
   ResolvedOptions,
+  ResolvedRevocationOptions,
   FetchLike,
   RevocationCheck,
   TokenCacheOptions,
   ResolvedTokenCacheOptions,
 } from './options.js';
+export { httpRevocationTransport } from './revocation-http-transport.js';
+export type { RevocationFollower } from './revocation-follower.js';
+export type {
+  RevocationEntry,
+  RevocationFailurePolicy,
+  RevocationLogEvent,
+  RevocationOptions,
+  RevocationState,
+  RevocationStatus,
+  RevocationTransport,
+  RevocationTransportHandlers,
+} from './revocation-types.js';
 export type { HeadersLike } from './headers.js';
 export type { AccessTokenClaims, Principal } from './claims.js';
 export { hasScopes, assertScopes } from './claims.js';
@@ -36,6 +49,7 @@ export {
   TokenRevokedError,
   KeysUnavailableError,
   RevocationUnavailableError,
+  RevocationFeedUnavailableError,
   CrossSiteRequestError,
   CsrfTokenMissingError,
   CsrfTokenMismatchError,

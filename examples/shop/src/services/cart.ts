@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyRequest, type onRequestAsyncHookHandler } from 'fastify';
 import { latchkeyFastify } from '@latchkey/fastify';
-import type { Principal } from '@latchkey/verify';
+import { createVerifier, type Principal } from '@latchkey/verify';
 import { cartView } from '../cart-view.js';
 import { errorBody, notFound, ShopError, toShopError } from '../errors.js';
 import { fastifyErrorOptions } from '../http-errors.js';
@@ -44,7 +44,11 @@ export interface CartAuth {
  */
 export async function buildCartService(options: CartServiceOptions): Promise<FastifyInstance> {
   return buildCartApp(options, async (app) => {
-    await app.register(latchkeyFastify, options.auth);
+    // One verifier per service: it owns the JWKS cache and the revocation feed, closed with the app.
+    const verifier = createVerifier(options.auth);
+    app.addHook('onClose', async () => verifier.close());
+    app.get('/healthz/revocation', async () => ({ revocation: verifier.revocation?.status() ?? null }));
+    await app.register(latchkeyFastify, { verifier });
     // Service-to-service (not routed by the gateway): another service reads a user's cart with its own
     // client-credentials token. Needs scope `cart:read`, and refuses user tokens even if they carried that
     // scope: a user may read only their own cart, through /api/cart.

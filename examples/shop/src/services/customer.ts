@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
 import { latchkey } from '@latchkey/express';
-import type { Principal } from '@latchkey/verify';
+import { createVerifier, type Principal } from '@latchkey/verify';
 import { errorBody, invalidRequest, notFound, ShopError, toShopError } from '../errors.js';
 import { installClientErrorHandler } from '../http-errors.js';
 import { isMain, portFromEnv, runMain } from '../runtime.js';
@@ -36,16 +36,18 @@ const requireJson: express.RequestHandler = (req, _res, next) => {
  * The customer service (Express + `@latchkey/express`): profile and order history. Authentication
  * runs first, before any body is read.
  */
-export function buildCustomerService(options: CustomerServiceOptions): { app: Express; close(): void } {
+export function buildCustomerService(options: CustomerServiceOptions): { app: Express; close(): Promise<void> } {
   const store = new CustomerStore(options.dataDir);
+  const verifier = createVerifier(options.auth);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/healthz/revocation', (_req, res) => void res.json({ revocation: verifier.revocation?.status() ?? null }));
 
   const api = express.Router();
-  api.use(latchkey(options.auth));
+  api.use(latchkey({ verifier }));
   api.use(express.json({ limit: '16kb', type: 'application/json', strict: true }));
 
   api.get('/profile', (req, res) => {
@@ -91,7 +93,13 @@ export function buildCustomerService(options: CustomerServiceOptions): { app: Ex
   };
   app.use(onError);
 
-  return { app, close: () => store.close() };
+  return {
+    app,
+    close: async () => {
+      await verifier.close();
+      store.close();
+    },
+  };
 }
 
 /** Standalone: PORT, HOST, LATCHKEY_ISSUER, LATCHKEY_AUDIENCE, LATCHKEY_JWKS_URI, LATCHKEY_TRUSTED_ORIGINS, LATCHKEY_DATA_DIR. */
@@ -108,8 +116,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<{ serv
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => {
-          service.close();
-          resolve();
+          void service.close().then(resolve, resolve);
         });
         server.closeAllConnections();
       }),

@@ -3,7 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { createServer, type Server } from 'node:http';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import { latchkey, type LatchkeyEnv } from '@latchkey/hono';
-import { createVerifier } from '@latchkey/verify';
+import { createVerifier, type Verifier } from '@latchkey/verify';
 import type { CartView } from '../cart-view.js';
 import { recommend } from '../recommend.js';
 import { errorBody, invalidRequest, notFound, toShopError } from '../errors.js';
@@ -23,6 +23,8 @@ export interface RecommendationServiceOptions {
   fetch?: typeof fetch;
   /** How many recommendations. Default 4. */
   limit?: number;
+  /** A verifier to use instead of one made from `auth` (the caller closes it). */
+  verifier?: Verifier;
 }
 
 type CartAnswer = { ok: true; cart: CartView } | { ok: false; status: number };
@@ -40,8 +42,10 @@ export function buildRecommendationService(options: RecommendationServiceOptions
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
-  // One verifier (one JWKS cache) for every protected route.
-  const requireAuth = latchkey({ verifier: createVerifier(options.auth) });
+  // One verifier (one JWKS cache, one revocation feed) for every protected route.
+  const verifier = options.verifier ?? createVerifier(options.auth);
+  const requireAuth = latchkey({ verifier });
+  app.get('/healthz/revocation', (c) => c.json({ revocation: verifier.revocation?.status() ?? null }));
   app.use('/api/recommendations', requireAuth);
   app.use('/api/recommendations/*', requireAuth);
 
@@ -119,7 +123,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<{ serv
     scope: CART_READ_SCOPE,
     resource: auth.audience,
   });
-  const app = buildRecommendationService({ auth, cartUrl: requireEnv('CART_URL', env), serviceToken });
+  const verifier = createVerifier(auth);
+  const app = buildRecommendationService({ auth, verifier, cartUrl: requireEnv('CART_URL', env), serviceToken });
   const hostname = env['HOST'] ?? '127.0.0.1';
   // `serve()` would not let us answer the adapter's own request errors, so build the listener here.
   const server = createServer(getRequestListener(app.fetch, { hostname, errorHandler: requestErrorResponse }));
@@ -132,7 +137,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<{ serv
     server,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        server.close(() => void verifier.close().then(resolve, resolve));
         server.closeAllConnections();
       }),
   };
