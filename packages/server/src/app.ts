@@ -120,7 +120,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
 
   onHubError = (err) => app.log.warn({ err }, 'revocation broadcast failed (the store log still has it)');
   app.addHook('onClose', async () => revocations.close());
-  const keyCheckMs = deps.keyCheckIntervalMs ?? 60_000;
+  const keyCheckMs = deps.keyCheckIntervalMs ?? config.keyCheckIntervalSeconds * 1000;
   if (keyCheckMs > 0) {
     const keyTimer = setInterval(() => {
       keys.tick(now()).catch((err: unknown) => app.log.error({ err }, 'signing-key rotation step failed'));

@@ -275,7 +275,7 @@ async function openKeys(store: Store, config: ServerConfig): Promise<KeyManager>
 async function keysRotate(store: Store, config: ServerConfig, args: ParsedArgs): Promise<number> {
   const km = await openKeys(store, config);
   const kid = await km.rotateNow(Date.now());
-  if (!args.options.has('json')) io.out(`rotated: ${kid} signs now (a running server switches within a minute)`);
+  if (!args.options.has('json')) io.out(`rotated: ${kid} signs now (running servers switch on their next key check, LATCHKEY_KEY_CHECK_INTERVAL, default 60 s)`);
   printKeys(km, args);
   return 0;
 }

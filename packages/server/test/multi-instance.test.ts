@@ -5,45 +5,17 @@
  */
 import { it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { PG_MIGRATIONS } from '../src/store/postgres/index.js';
 import { deleteRedisPrefix, describeWith, dropSchema, pgAdmin, PG_URL, REDIS_URL, testName } from './services.js';
+import { killAll, runCli as run, serve, type Instance } from './serve-process.js';
 
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const KEK = 'multi-instance-test-encryption-key-0123456789';
 const PASSWORD = 'correct horse battery';
-
-function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-    });
-  });
-}
-
-interface Instance {
-  url: string;
-  child: ChildProcess;
-}
-
-/** Starts `latchkey serve --json` and resolves with its URL (or rejects with its stderr if it exits first). */
-function serve(env: NodeJS.ProcessEnv, children: ChildProcess[]): Promise<Instance> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => resolve({ url: (JSON.parse(line) as { url: string }).url, child }));
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-}
 
 await describeWith(['postgres', 'redis'], 'several auth-server instances on one PostgreSQL + Redis', () => {
   const schema = testName();
@@ -71,7 +43,7 @@ await describeWith(['postgres', 'redis'], 'several auth-server instances on one 
     };
   });
   after(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    killAll(children);
     await dropSchema(schema);
     await deleteRedisPrefix(prefix);
     rmSync(dir, { recursive: true, force: true });
@@ -142,11 +114,11 @@ await describeWith(['postgres', 'redis'], 'several auth-server instances on one 
       Array.from({ length: 12 }, (_, i) =>
         fetch(`${(i % 2 === 0 ? a : b).url}/auth/refresh`, { method: 'POST', headers: json, body: JSON.stringify({ refresh_token: rt }) }).then(async (r) => ({
           status: r.status,
-          body: (await r.json()) as { refresh_token?: string },
+          body: (await r.json()) as { refresh_token?: string; error?: string },
         })),
       ),
     );
-    assert.deepEqual(results.map((r) => r.status), Array(12).fill(200));
+    assert.deepEqual(results.map((r) => r.status), Array(12).fill(200), JSON.stringify(results.map((r) => r.body.error ?? 'ok')));
     assert.equal(new Set(results.map((r) => r.body.refresh_token)).size, 1, 'one successor across both instances');
   });
 

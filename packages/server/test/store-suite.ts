@@ -148,6 +148,17 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store> | St
       assert.equal((await store.sessions.get(s.id))?.revokeReason, 'refresh_reuse_detected');
     });
 
+    it('grace window: a refresh whose clock reading precedes the rotation it lost to (started first, or another instance ahead) gets grace, not reuse', async () => {
+      const u = await user();
+      const s = await session(u.id);
+      const first = succ();
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, s.refreshHash, first, T0 + 100, GRACE), { outcome: 'rotated' });
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, s.refreshHash, succ(), T0 + 99, GRACE), { outcome: 'grace', nonce: first.nonce });
+      assert.equal((await store.sessions.get(s.id))?.revokedAt, null);
+      // Bounded on that side too: a rotation stamped far ahead (a badly skewed clock) does not open a long window.
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, s.refreshHash, succ(), T0 + 100 - GRACE - 1, GRACE), { outcome: 'reused' });
+    });
+
     it('rejects unknown hashes, unknown, expired and revoked sessions as invalid without revoking', async () => {
       const u = await user();
       const s = await session(u.id);
@@ -389,6 +400,54 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store> | St
       assert.equal(await store.keys.setStatus('k1', 'retired', T0 + 2), true);
       assert.equal((await store.keys.list())[0]?.status, 'retired');
       assert.equal(await store.keys.setStatus('zz', 'retired', T0), false);
+    });
+
+    it('key transitions next → active → retired → removed are compare-and-set, keep the schedule fields, and only one of two racing movers wins', async () => {
+      const key = (kid: string, status: 'next' | 'active', activateAt: number | null) =>
+        store.keys.insert({ kid, alg: 'ES256', publicJwk: `{"kid":"${kid}"}`, privateJwk: '{}', protection: 'none', status, createdAt: T0, activateAt });
+      await key('old', 'active', null);
+      await key('new', 'next', T0 + 60_000);
+      const row = async (kid: string) => (await store.keys.list()).find((k) => k.kid === kid)!;
+      assert.equal((await row('new')).activateAt, T0 + 60_000, 'a next key carries when it starts signing');
+
+      // next → active: two instances ticking at once make the step once.
+      const [x, y] = await Promise.all([store.keys.transition('new', 'next', 'active', T0 + 60_000), store.keys.transition('new', 'next', 'active', T0 + 60_001)]);
+      assert.equal(Number(x) + Number(y), 1);
+      assert.equal((await row('new')).status, 'active');
+      assert.equal((await row('new')).activateAt, T0 + 60_000);
+      // active → retired with the time it leaves the JWKS; a stale `from` changes nothing.
+      assert.equal(await store.keys.transition('old', 'active', 'retired', T0 + 60_000, { publishUntil: T0 + 720_000 }), true);
+      assert.equal(await store.keys.transition('old', 'active', 'retired', T0 + 60_001, { publishUntil: 1 }), false);
+      assert.deepEqual([(await row('old')).status, (await row('old')).publishUntil], ['retired', T0 + 720_000]);
+      assert.equal((await row('old')).activateAt, null, 'retiring does not invent a start time for a key active since creation');
+      // retired → removed; the row stays (audit) but no transition leads out of removed.
+      assert.equal(await store.keys.transition('old', 'retired', 'removed', T0 + 720_000), true);
+      assert.equal(await store.keys.transition('old', 'retired', 'removed', T0 + 720_001), false);
+      assert.equal(await store.keys.transition('old', 'next', 'active', T0 + 720_001), false);
+      assert.deepEqual((await store.keys.list()).map((k) => `${k.kid}:${k.status}`).sort(), ['new:active', 'old:removed']);
+      assert.equal(await store.keys.transition('nope', 'active', 'retired', T0), false);
+    });
+
+    it('withKeyLock + transition: instances rotating at once over several connections leave exactly one active key', async () => {
+      const other = options.openAnother === undefined ? store : await options.openAnother(store);
+      try {
+        await store.keys.insert({ kid: 'k0', alg: 'ES256', publicJwk: '{}', privateJwk: '{}', protection: 'none', status: 'active', createdAt: T0 });
+        let n = 0;
+        // Each "instance" rotates under the key lock: re-read, insert a fresh active key, retire the others.
+        const rotate = (s: Store) =>
+          s.keys.withKeyLock(async () => {
+            const rows = await s.keys.list();
+            const kid = `k${++n}`;
+            await s.keys.insert({ kid, alg: 'ES256', publicJwk: '{}', privateJwk: '{}', protection: 'none', status: 'active', createdAt: T0 + n, activateAt: T0 + n });
+            for (const r of rows) if (r.status === 'active') await s.keys.transition(r.kid, 'active', 'retired', T0 + n, { publishUntil: T0 + n + 1000 });
+          });
+        await Promise.all(Array.from({ length: 6 }, (_, i) => rotate(i % 2 === 0 ? store : other)));
+        const rows = await store.keys.list();
+        assert.equal(rows.filter((k) => k.status === 'active').length, 1, rows.map((k) => `${k.kid}:${k.status}`).join());
+        assert.equal(rows.filter((k) => k.status === 'retired').length, 6);
+      } finally {
+        if (other !== store) await other.close();
+      }
     });
   });
 }

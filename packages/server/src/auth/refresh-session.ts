@@ -45,7 +45,7 @@ export async function refreshSession(ctx: AppContext, req: RefreshSessionRequest
   if (session === null || session.clientId !== expectedClient) throw new InvalidRefreshTokenError();
   const presentedHash = sha256(parsed.secret);
 
-  const recentRotation = graceMs > 0 && session.rotatedAt !== null && now - session.rotatedAt <= graceMs && now >= session.rotatedAt;
+  const recentRotation = graceMs > 0 && session.rotatedAt !== null && Math.abs(now - session.rotatedAt) <= graceMs;
   const isCurrent = safeEqual(session.refreshHash, presentedHash);
   const isGraceCandidate = recentRotation && session.previousRefreshHash !== null && safeEqual(session.previousRefreshHash, presentedHash);
   if (req.checkCurrent !== undefined && (isCurrent || isGraceCandidate)) {

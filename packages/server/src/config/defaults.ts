@@ -55,6 +55,11 @@ export interface ServerConfig {
    * `jwksMaxAgeSeconds` and every verifier's JWKS cache lifetime. Env `LATCHKEY_KEY_PUBLISH_LEAD`.
    */
   readonly keyPublishLeadSeconds: number;
+  /**
+   * How often each instance re-reads the key set and applies due rotation steps, seconds (a
+   * `latchkey keys rotate` or another instance's step reaches it within this). Env `LATCHKEY_KEY_CHECK_INTERVAL`.
+   */
+  readonly keyCheckIntervalSeconds: number;
   /** `Cache-Control: max-age` of the JWKS, seconds. Env `LATCHKEY_JWKS_MAX_AGE`. */
   readonly jwksMaxAgeSeconds: number;
   /** `postgres://…`: use PostgreSQL instead of SQLite. Env `LATCHKEY_DATABASE_URL`. */
@@ -103,6 +108,7 @@ export const DEFAULTS: ServerConfig = Object.freeze({
   revocationFeedToken: null,
   keyRotationIntervalSeconds: 30 * 24 * 60 * 60,
   keyPublishLeadSeconds: 2 * 60 * 60,
+  keyCheckIntervalSeconds: 60,
   jwksMaxAgeSeconds: 300,
   databaseUrl: null,
   databaseSchema: 'public',
@@ -134,6 +140,7 @@ export const OPTIONS: { readonly [K in keyof ServerConfig]: OptionInfo } = {
   revocationFeedToken: { description: 'Bearer secret required to follow the revocation feed (null = open).', env: 'LATCHKEY_REVOCATION_FEED_TOKEN' },
   keyRotationIntervalSeconds: { description: 'Signing-key lifetime before automatic rotation, s (0 = off).', env: 'LATCHKEY_KEY_ROTATION_INTERVAL' },
   keyPublishLeadSeconds: { description: 'How early the next key is published before it signs, s (> jwksMaxAgeSeconds).', env: 'LATCHKEY_KEY_PUBLISH_LEAD' },
+  keyCheckIntervalSeconds: { description: 'How often each instance re-reads the key set and applies due rotation steps, s.', env: 'LATCHKEY_KEY_CHECK_INTERVAL' },
   jwksMaxAgeSeconds: { description: 'JWKS Cache-Control max-age, s.', env: 'LATCHKEY_JWKS_MAX_AGE' },
   databaseUrl: { description: 'PostgreSQL URL; SQLite in dataDir when unset.', env: 'LATCHKEY_DATABASE_URL' },
   databaseSchema: { description: 'PostgreSQL schema for Latchkey tables.', env: 'LATCHKEY_DATABASE_SCHEMA' },

@@ -143,6 +143,7 @@ function validate(c: Record<string, unknown>): ServerConfig {
     revocationFeedToken: null as string | null,
     keyRotationIntervalSeconds,
     keyPublishLeadSeconds,
+    keyCheckIntervalSeconds: int('keyCheckIntervalSeconds', c.keyCheckIntervalSeconds, 1, 3600),
     jwksMaxAgeSeconds,
     databaseUrl,
     databaseSchema,

@@ -257,8 +257,9 @@ class PostgresStore implements Store {
             rotatedAt !== null &&
             row.rotation_nonce !== null &&
             sameHash(row.previous_refresh_hash, presented) &&
-            now - rotatedAt <= graceMs &&
-            now >= rotatedAt
+            // Either side of the rotation: a request that read its clock just before the rotation it lost
+            // to committed (it started first, or another instance's clock runs a little ahead) is concurrent too.
+            Math.abs(now - rotatedAt) <= graceMs
           ) {
             return { outcome: 'grace', nonce: row.rotation_nonce };
           }

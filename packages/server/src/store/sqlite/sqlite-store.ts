@@ -271,8 +271,9 @@ class SqliteStore implements Store {
           row.rotated_at !== null &&
           row.rotation_nonce !== null &&
           sameHash(row.previous_refresh_hash, presented) &&
-          now - row.rotated_at <= graceMs &&
-          now >= row.rotated_at
+          // Either side of the rotation: a request that read its clock just before the rotation it lost
+          // to committed (it started first, or another instance's clock runs a little ahead) is concurrent too.
+          Math.abs(now - row.rotated_at) <= graceMs
         ) {
           return { outcome: 'grace', nonce: row.rotation_nonce };
         }
