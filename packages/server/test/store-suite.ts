@@ -159,6 +159,25 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store> | St
       assert.deepEqual(await store.sessions.rotateRefresh(s.id, s.refreshHash, succ(), T0 + 100 - GRACE - 1, GRACE), { outcome: 'reused' });
     });
 
+    it('activeUser: rotated and grace answers carry the enabled user; a disabled or deleted user gets user_inactive and nothing changes', async () => {
+      const u = await user();
+      const s = await session(u.id);
+      const first = succ();
+      const rotated = await store.sessions.rotateRefresh(s.id, s.refreshHash, first, T0 + 100, GRACE, { activeUser: true });
+      assert.equal(rotated.outcome, 'rotated');
+      assert.deepEqual(rotated.outcome === 'rotated' ? rotated.user : null, await store.users.findById(u.id));
+      const grace = await store.sessions.rotateRefresh(s.id, s.refreshHash, succ(), T0 + 200, GRACE, { activeUser: true });
+      assert.deepEqual(grace, { outcome: 'grace', nonce: first.nonce, user: await store.users.findById(u.id) });
+
+      assert.equal(await store.users.setDisabled(u.id, true), true);
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, first.hash, succ(), T0 + 300, GRACE, { activeUser: true }), { outcome: 'user_inactive' });
+      const after = await store.sessions.get(s.id);
+      assert.equal(after?.refreshHash, first.hash, 'not rotated');
+      assert.equal(after?.revokedAt, null, 'the caller decides what to do with the session');
+      // Without the option the store does not look at the user (the caller reads it itself).
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, first.hash, succ(), T0 + 400, GRACE), { outcome: 'rotated' });
+    });
+
     it('rejects unknown hashes, unknown, expired and revoked sessions as invalid without revoking', async () => {
       const u = await user();
       const s = await session(u.id);

@@ -1,5 +1,5 @@
 import type { AppContext } from '../context.js';
-import type { Session } from '../store/types.js';
+import type { Session, User } from '../store/types.js';
 import { InvalidRefreshTokenError, RefreshTokenReusedError } from '../errors.js';
 import { issueAccessToken, NATIVE_CLIENT_ID, WEB_CLIENT_ID } from '../tokens/access-token.js';
 import { randomToken, safeEqual, sha256 } from '../tokens/crypto.js';
@@ -52,33 +52,43 @@ export async function refreshSession(ctx: AppContext, req: RefreshSessionRequest
     req.checkCurrent(session, recentRotation ? [session.csrfHash, session.previousCsrfHash] : [session.csrfHash]);
   }
 
-  const user = await ctx.store.users.findById(session.userId);
-  if (user === null || user.disabled) {
-    await revokeSession(ctx, session.id, 'user_disabled');
-    throw new InvalidRefreshTokenError();
-  }
-
   const nonce = randomToken(32);
   let successor = deriveSuccessor(parsed.secret, nonce, cookieMode);
+  // The store checks the user is still enabled in the same transaction as the swap (on PostgreSQL the
+  // same statement) and hands the user back: no separate user read per refresh.
   const result = await ctx.store.sessions.rotateRefresh(
     session.id,
     presentedHash,
     { hash: sha256(successor.secret), csrfHash: successor.csrf === undefined ? null : sha256(successor.csrf), nonce },
     now,
     graceMs,
+    { activeUser: true },
   );
+  let user: User | null | undefined;
   switch (result.outcome) {
     case 'rotated':
+      user = result.user;
       break;
     case 'grace':
       // A concurrent refresh with this secret already rotated: hand out the very same successor.
       successor = deriveSuccessor(parsed.secret, result.nonce, cookieMode);
+      user = result.user;
       break;
+    case 'user_inactive':
+      await revokeSession(ctx, session.id, 'user_disabled');
+      throw new InvalidRefreshTokenError();
     case 'reused':
       await publishRevoked(ctx, session.id, 'refresh_reuse_detected', now);
       throw new RefreshTokenReusedError();
     default:
       throw new InvalidRefreshTokenError();
+  }
+
+  // A store that does not return the user (older adapters): read it as before.
+  if (user === undefined) user = await ctx.store.users.findById(session.userId);
+  if (user === null || user.disabled) {
+    await revokeSession(ctx, session.id, 'user_disabled');
+    throw new InvalidRefreshTokenError();
   }
 
   const csrf = successor.csrf;

@@ -95,12 +95,23 @@ export interface RotationSuccessor {
  *   assumed: the whole session is revoked with reason `refresh_reuse_detected` and a
  *   `refresh_reuse_detected` security event is recorded, in the same transaction.
  * - `invalid`: no such session, revoked, expired, or a hash this session never had.
+ * - `user_inactive`: only with `activeUser` (see {@link RotateOptions}).
  */
 export type RotateResult =
-  | { readonly outcome: 'rotated' }
-  | { readonly outcome: 'grace'; readonly nonce: string }
+  | { readonly outcome: 'rotated'; readonly user?: User }
+  | { readonly outcome: 'grace'; readonly nonce: string; readonly user?: User }
   | { readonly outcome: 'reused' }
-  | { readonly outcome: 'invalid' };
+  | { readonly outcome: 'invalid' }
+  | { readonly outcome: 'user_inactive' };
+
+/**
+ * `activeUser`: also check, in the same transaction (PostgreSQL: the same statement on the common
+ * path), that the session's user exists and is not disabled — `user_inactive` (nothing changed)
+ * otherwise — and return that user with `rotated` and `grace`, saving the caller a separate read.
+ */
+export interface RotateOptions {
+  readonly activeUser?: boolean;
+}
 
 export interface SessionStore {
   create(session: NewSession, now: number): Promise<Session>;
@@ -109,7 +120,7 @@ export interface SessionStore {
    * Atomic compare-and-swap of the refresh secret with a grace window (one transaction; must be
    * race-free across processes sharing the store, so no in-memory locks). See {@link RotateResult}.
    */
-  rotateRefresh(sessionId: string, presentedHash: string, successor: RotationSuccessor, now: number, graceMs: number): Promise<RotateResult>;
+  rotateRefresh(sessionId: string, presentedHash: string, successor: RotationSuccessor, now: number, graceMs: number, options?: RotateOptions): Promise<RotateResult>;
   touch(id: string, now: number): Promise<void>;
   /** Returns false when the session did not exist or was already revoked. */
   revoke(id: string, reason: RevokeReason, now: number): Promise<boolean>;

@@ -8,6 +8,7 @@ import {
   type NewUser,
   type RevocationLog,
   type RevocationRecord,
+  type RotateOptions,
   type RotateResult,
   type RotationSuccessor,
   type SecurityEvent,
@@ -164,6 +165,29 @@ const ROTATE_SQL = `
   ON CONFLICT DO NOTHING`;
 
 /**
+ * The common case of a refresh in one autocommit statement (one round trip instead of BEGIN, row lock,
+ * swap, COMMIT): swap only if the presented hash is still current, the session live and — with
+ * `activeUser` ($7) — its user enabled; record the retired hash; return the user. Atomic as one
+ * statement; a concurrent rotation holding the row makes this one re-check its WHERE against the
+ * committed row (READ COMMITTED) and match nothing, and anything but a plain rotation (grace, reuse,
+ * invalid, inactive user) matches nothing either: the caller then takes the locked transaction.
+ */
+const FAST_ROTATE_SQL = `
+  WITH rotated AS (
+    UPDATE sessions s
+       SET previous_refresh_hash = s.refresh_hash, previous_csrf_hash = s.csrf_hash, refresh_hash = $3, csrf_hash = $4,
+           rotation_nonce = $5, rotated_at = $6, last_used_at = $6
+     WHERE s.id = $1 AND s.refresh_hash = $2 AND s.revoked_at IS NULL AND s.expires_at > $6
+       AND (NOT $7 OR EXISTS (SELECT 1 FROM users u WHERE u.id = s.user_id AND NOT u.disabled))
+    RETURNING s.id, s.user_id, s.previous_refresh_hash
+  ), retired AS (
+    INSERT INTO retired_refresh_hashes (session_id, hash, retired_at)
+    SELECT id, previous_refresh_hash, $6 FROM rotated
+    ON CONFLICT DO NOTHING
+  )
+  SELECT rotated.id AS rotated_session, u.* FROM rotated LEFT JOIN users u ON $7 AND u.id = rotated.user_id`;
+
+/**
  * Opens a pooled PostgreSQL store, applying pending migrations first (under an advisory lock).
  * Throws `StoreUnavailableError` when the database cannot be reached.
  *
@@ -239,16 +263,25 @@ class PostgresStore implements Store {
         const row = (await query<SessionRow>('SELECT * FROM sessions WHERE id = $1', [id])).rows[0];
         return row === undefined ? null : toSession(row);
       },
-      async rotateRefresh(sessionId: string, presented: string, next: RotationSuccessor, now: number, graceMs: number): Promise<RotateResult> {
+      async rotateRefresh(sessionId: string, presented: string, next: RotationSuccessor, now: number, graceMs: number, options: RotateOptions = {}): Promise<RotateResult> {
+        const activeUser = options.activeUser === true;
+        const fast = (await query<UserRow & { rotated_session: string }>(FAST_ROTATE_SQL, [sessionId, presented, next.hash, next.csrfHash, next.nonce, now, activeUser])).rows[0];
+        if (fast !== undefined) return activeUser ? { outcome: 'rotated', user: toUser(fast) } : { outcome: 'rotated' };
         // One transaction holding the session's row lock: concurrent rotations of one session (from any
         // connection or instance) queue on it, and each sees exactly what the previous one committed —
         // so one rotates and the others get the grace answer (or the reuse verdict) for that state.
         return withTransaction(pool, async (tx) => {
           const row = (await tx<SessionRow>('SELECT * FROM sessions WHERE id = $1 FOR UPDATE', [sessionId])).rows[0];
           if (row === undefined || row.revoked_at !== null || Number(row.expires_at) <= now) return { outcome: 'invalid' };
+          let user: User | undefined;
+          if (activeUser) {
+            const u = (await tx<UserRow>('SELECT * FROM users WHERE id = $1', [row.user_id])).rows[0];
+            if (u === undefined || u.disabled) return { outcome: 'user_inactive' };
+            user = toUser(u);
+          }
           if (sameHash(row.refresh_hash, presented)) {
             await tx(ROTATE_SQL, [sessionId, row.refresh_hash, next.hash, next.csrfHash, next.nonce, now]);
-            return { outcome: 'rotated' };
+            return user === undefined ? { outcome: 'rotated' } : { outcome: 'rotated', user };
           }
           const rotatedAt = row.rotated_at === null ? null : Number(row.rotated_at);
           if (
@@ -261,7 +294,7 @@ class PostgresStore implements Store {
             // to committed (it started first, or another instance's clock runs a little ahead) is concurrent too.
             Math.abs(now - rotatedAt) <= graceMs
           ) {
-            return { outcome: 'grace', nonce: row.rotation_nonce };
+            return user === undefined ? { outcome: 'grace', nonce: row.rotation_nonce } : { outcome: 'grace', nonce: row.rotation_nonce, user };
           }
           const retired = await tx('SELECT 1 FROM retired_refresh_hashes WHERE session_id = $1 AND hash = $2', [sessionId, presented]);
           if (retired.rowCount === 1) {

@@ -13,6 +13,7 @@ import {
   type NewSession,
   type NewUser,
   type RevocationRecord,
+  type RotateOptions,
   type RotateResult,
   type RotationSuccessor,
   type SecurityEvent,
@@ -256,14 +257,20 @@ class SqliteStore implements Store {
     // successors, even from two processes sharing the file. The grace answer and the reuse verdict are
     // taken inside the same transaction, so they see exactly the state the winner left.
     const rotateTx = db.transaction(
-      (sessionId: string, presented: string, next: RotationSuccessor, now: number, graceMs: number): RotateResult => {
+      (sessionId: string, presented: string, next: RotationSuccessor, now: number, graceMs: number, activeUser: boolean): RotateResult => {
         const row = q.session.get(sessionId) as SessionRow | undefined;
         if (row === undefined || row.revoked_at !== null || row.expires_at <= now) return { outcome: 'invalid' };
+        let user: User | undefined;
+        if (activeUser) {
+          const u = q.userById.get(row.user_id) as UserRow | undefined;
+          if (u === undefined || u.disabled) return { outcome: 'user_inactive' };
+          user = toUser(u);
+        }
         if (sameHash(row.refresh_hash, presented)) {
           const changed = q.rotate.run(next.hash, next.csrfHash, next.nonce, now, now, sessionId, row.refresh_hash).changes;
           if (changed !== 1) return { outcome: 'invalid' };
           q.retireHash.run(sessionId, row.refresh_hash, now);
-          return { outcome: 'rotated' };
+          return user === undefined ? { outcome: 'rotated' } : { outcome: 'rotated', user };
         }
         if (
           graceMs > 0 &&
@@ -275,7 +282,7 @@ class SqliteStore implements Store {
           // to committed (it started first, or another instance's clock runs a little ahead) is concurrent too.
           Math.abs(now - row.rotated_at) <= graceMs
         ) {
-          return { outcome: 'grace', nonce: row.rotation_nonce };
+          return user === undefined ? { outcome: 'grace', nonce: row.rotation_nonce } : { outcome: 'grace', nonce: row.rotation_nonce, user };
         }
         const retired = q.retiredHashes.all(sessionId) as { hash: string }[];
         if (retired.some((r) => sameHash(r.hash, presented))) {
@@ -325,8 +332,8 @@ class SqliteStore implements Store {
         const r = q.session.get(id) as SessionRow | undefined;
         return r ? toSession(r) : null;
       },
-      async rotateRefresh(sessionId: string, presented: string, next: RotationSuccessor, now: number, graceMs: number): Promise<RotateResult> {
-        return rotateTx.immediate(sessionId, presented, next, now, graceMs);
+      async rotateRefresh(sessionId: string, presented: string, next: RotationSuccessor, now: number, graceMs: number, options: RotateOptions = {}): Promise<RotateResult> {
+        return rotateTx.immediate(sessionId, presented, next, now, graceMs, options.activeUser === true);
       },
       async touch(id: string, now: number): Promise<void> {
         q.touch.run(now, id);
