@@ -15,6 +15,8 @@ export interface SuiteVerifierOptions {
   algorithms?: TestAlgorithm[];
   trustedOrigins?: string[];
   jwksTimeoutMs?: number;
+  /** Clock, epoch ms (the attack suite freezes it to test time boundaries to the second). */
+  now?: () => number;
 }
 
 /** A running app under test. */

@@ -3,7 +3,7 @@
  * conformance suite.
  * @packageDocumentation
  */
-export { generateKeyPair } from './keys.js';
+export { generateKeyPair, keyPairFromPrivateJwk } from './keys.js';
 export type { TestAlgorithm, TestKeyPair } from './keys.js';
 export { createTestIssuer } from './issuer.js';
 export type { TestIssuer, TestIssuerOptions, MintRawOptions, Members } from './issuer.js';
@@ -13,3 +13,16 @@ export { sendRequest, startJwksServer, unreachableUrl } from './http.js';
 export type { TestResponse, JwksServer } from './http.js';
 export { runAdapterSuite } from './adapter-suite.js';
 export type { AdapterApp, MakeAdapterApp, SuiteVerifierOptions } from './adapter-suite.js';
+export { runAttackSuite, attackCaseCounts } from './attack-suite.js';
+export type {
+  AttackContext,
+  AttackDelivery,
+  AttackOutcome,
+  AttackRequest,
+  AttackSuiteOptions,
+  AttackTarget,
+  ExpectedRefusal,
+  MakeAttackTarget,
+} from './attack-suite.js';
+export { attackCases, makeHostileKeys, weakRsaJwks } from './attack-cases.js';
+export type { AttackCase, AttackClass, CaseClock, HostileKeys } from './attack-cases.js';
