@@ -11,7 +11,7 @@ export { forgedTokens } from './forgeries.js';
 export type { ForgedToken } from './forgeries.js';
 export { sendRequest, startJwksServer, unreachableUrl } from './http.js';
 export type { TestResponse, JwksServer } from './http.js';
-export { runAdapterSuite } from './adapter-suite.js';
+export { runAdapterSuite, adapterAttackTarget } from './adapter-suite.js';
 export type { AdapterApp, MakeAdapterApp, SuiteVerifierOptions } from './adapter-suite.js';
 export { runAttackSuite, attackCaseCounts } from './attack-suite.js';
 export type {
