@@ -55,7 +55,9 @@ export async function buildCartService(options: CartServiceOptions): Promise<Fas
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   await app.register(latchkeyFastify, options.auth);
-  const requireAuth = app.requireAuth();
+  // User routes act for "the current user": a machine (client-credentials) token carries a client id
+  // in `sub` and no `sid`, and must not be taken for a user (403 user_session_required).
+  const requireAuth = app.requireAuth({ requireUser: true });
   const subject = (request: FastifyRequest): string => (request.auth as Principal).subject;
 
   // Service-to-service (not routed by the gateway): another service reads a user's cart with its own

@@ -44,7 +44,8 @@ export function buildCustomerService(options: CustomerServiceOptions): { app: Ex
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
 
   const api = express.Router();
-  api.use(latchkey(options.auth));
+  // Only user sessions: a machine token's `sub` is a client id, not a customer.
+  api.use(latchkey(options.auth, { requireUser: true }));
   api.use(express.json({ limit: '16kb', type: 'application/json', strict: true }));
 
   api.get('/profile', (req, res) => {

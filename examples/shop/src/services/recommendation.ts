@@ -37,7 +37,8 @@ export function buildRecommendationService(options: RecommendationServiceOptions
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
   // One verifier (one JWKS cache) for every protected route.
-  const requireAuth = latchkey({ verifier: createVerifier(options.auth) });
+  // Only user sessions: a machine token's `sub` is a client id, whose "cart" must not be read.
+  const requireAuth = latchkey({ verifier: createVerifier(options.auth) }, { requireUser: true });
   app.use('/api/recommendations', requireAuth);
   app.use('/api/recommendations/*', requireAuth);
 
