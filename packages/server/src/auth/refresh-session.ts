@@ -5,6 +5,7 @@ import { issueAccessToken, NATIVE_CLIENT_ID, WEB_CLIENT_ID } from '../tokens/acc
 import { randomToken, safeEqual, sha256 } from '../tokens/crypto.js';
 import { formatRefreshToken, newRefreshSecret, parseRefreshToken } from '../tokens/refresh-token.js';
 import type { LoginMode, MintedTokens } from './sessions.js';
+import { throttled, type ThrottleKey } from './throttle.js';
 
 export interface RefreshSessionRequest {
   /** The presented `<session id>.<secret>` (cookie value or body field). */
@@ -19,6 +20,8 @@ export interface RefreshSessionRequest {
   readonly checkCurrent?: (session: Session) => void;
   /** Narrower `scope` for the new access token (already checked to be within the session's scope). */
   readonly scope?: string;
+  /** The client's address: failed refreshes are counted per address (brute-force protection). */
+  readonly clientIp?: string;
 }
 
 /**
@@ -28,6 +31,11 @@ export interface RefreshSessionRequest {
  * `RefreshTokenReusedError`, or whatever `checkCurrent` throws; callers map them to their wire format.
  */
 export async function refreshSession(ctx: AppContext, req: RefreshSessionRequest): Promise<MintedTokens> {
+  const keys: ThrottleKey[] = req.clientIp === undefined ? [] : [['refreshIp', req.clientIp]];
+  return throttled(ctx, keys, (err) => err instanceof InvalidRefreshTokenError || err instanceof RefreshTokenReusedError, () => rotate(ctx, req));
+}
+
+async function rotate(ctx: AppContext, req: RefreshSessionRequest): Promise<MintedTokens> {
   const parsed = parseRefreshToken(req.token);
   if (parsed === null) throw new InvalidRefreshTokenError();
   const cookieMode = req.mode === 'cookie';

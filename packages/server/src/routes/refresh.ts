@@ -8,6 +8,7 @@ import { sendError } from '../http/error-handler.js';
 import type { Session } from '../store/types.js';
 import { sendBearerTokens, sendCookieTokens, type MintedTokens } from '../auth/sessions.js';
 import { refreshSession } from '../auth/refresh-session.js';
+import { clientIp } from '../auth/throttle.js';
 
 interface RefreshBody {
   refresh_token?: string;
@@ -55,6 +56,7 @@ export function refreshRoutes(app: FastifyInstance, ctx: AppContext): void {
         minted = await refreshSession(ctx, {
           token: cookieMode ? cookieValue : bodyValue,
           mode: cookieMode ? 'cookie' : 'token',
+          clientIp: clientIp(request),
           // The CSRF check guards the happy path (see refreshSession for why a stale secret skips it).
           ...(cookieMode ? { checkCurrent: (session: Session) => assertCsrfHeader(request, session.csrfHash) } : {}),
         });
