@@ -73,6 +73,10 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
   installCors(app, config);
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
+    // The auth server serves JSON only: nothing may run, load or frame it, and no URL leaks onward.
+    reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'no-referrer');
     // Token-bearing and per-user responses must never be cached (RFC 6749 §5.1).
     if (reply.getHeader('cache-control') === undefined) reply.header('cache-control', 'no-store');
     return payload;
