@@ -48,6 +48,10 @@ export interface HostileKeys {
   readonly mislabelledKid: string;
   /** An Ed25519 key published with `alg: "EdDSA"`, used by a token that says ES256. */
   readonly ed: TestKeyPair;
+  /** RSA 1536 bits: still under 2048. */
+  readonly rsa1536: TestKeyPair;
+  /** Kid of the 1024-bit key published again without `alg` (a verifier must not guess one for it). */
+  readonly weakNoAlgKid: string;
   /** The public JWKs to add to the served key set. */
   readonly jwks: JWK[];
 }
@@ -72,6 +76,9 @@ async function rsaPair(bits: number, kid: string, use: 'sig' | 'enc'): Promise<T
 /** Makes the suite's hostile keys for `issuer`. */
 export async function makeHostileKeys(issuer: TestIssuer): Promise<HostileKeys> {
   const weakRsa = await rsaPair(1024, 'weak-rsa-1024', 'sig');
+  const rsa1536 = await rsaPair(1536, 'weak-rsa-1536', 'sig');
+  const weakNoAlgKid = 'weak-rsa-1024-no-alg';
+  const { alg: _alg, ...weakNoAlg } = weakRsa.publicJwk;
   const encRsa = await rsaPair(2048, 'rsa-use-enc', 'enc');
   const ed = await generateKeyPair('EdDSA', 'ed25519-key');
   const mislabelledKid = 'ec-key-labelled-rs256';
@@ -80,7 +87,10 @@ export async function makeHostileKeys(issuer: TestIssuer): Promise<HostileKeys> 
     encRsa,
     ed,
     mislabelledKid,
-    jwks: [weakRsa.publicJwk, encRsa.publicJwk, ed.publicJwk, { ...issuer.key.publicJwk, kid: mislabelledKid, alg: 'RS256' }],
+    rsa1536,
+    weakNoAlgKid,
+    jwks: [rsa1536.publicJwk, { ...weakNoAlg, kid: weakNoAlgKid },
+      weakRsa.publicJwk, encRsa.publicJwk, ed.publicJwk, { ...issuer.key.publicJwk, kid: mislabelledKid, alg: 'RS256' }],
   };
 }
 
@@ -280,6 +290,8 @@ export async function attackCases(
   // Keys a verifier must not use even though the key set publishes them.
   const claims = c();
   add('key-strength', 'RS256 signed by a 1024-bit RSA key the JWKS serves', signed(h({ alg: 'RS256', kid: hostile.weakRsa.kid }), claims, hostile.weakRsa), 'token_signature_invalid', true);
+  add('key-strength', 'RS256 signed by a 1536-bit RSA key the JWKS serves', signed(h({ alg: 'RS256', kid: hostile.rsa1536.kid }), claims, hostile.rsa1536), 'token_signature_invalid', true);
+  add('key-strength', 'RS256 signed by a 1024-bit RSA key published without alg', signed(h({ alg: 'RS256', kid: hostile.weakNoAlgKid }), claims, hostile.weakRsa), 'token_signature_invalid', true);
   add('key-algorithm-mismatch', 'RS256 signed by an RSA key published with use "enc"', signed(h({ alg: 'RS256', kid: hostile.encRsa.kid }), claims, hostile.encRsa), 'token_key_unknown', true);
   add('key-algorithm-mismatch', 'header RS256 naming an EC key published as RS256', signed(h({ alg: 'RS256', kid: hostile.mislabelledKid }), claims, hostile.encRsa), 'token_key_unknown', true);
   add('key-algorithm-mismatch', 'header ES256 naming an Ed25519 key', signed(h({ alg: 'ES256', kid: hostile.ed.kid }), claims, attacker), 'token_key_unknown', true);
