@@ -46,9 +46,44 @@ async function api(path, init) {
   return body;
 }
 
-function explain(err) {
-  if (err instanceof ApiError && err.status === 401) return 'Please log in again.';
-  return err?.message ?? String(err);
+const MAX_QUANTITY = 99;
+const QUANTITY_RULE = `Quantity must be a whole number from 1 to ${MAX_QUANTITY}.`;
+
+// What people read when something fails, by the stable `error` code (docs/errors.md). The servers'
+// descriptions are for developers ("body/quantity must be <= 99"); the page never shows them.
+const MESSAGES = {
+  invalid_credentials: 'Wrong email or password.',
+  account_disabled: 'This account is disabled.',
+  email_taken: 'An account with this email already exists. Log in instead.',
+  invalid_password: 'Choose a password of at least 8 characters.',
+  signup_disabled: 'Sign-up is closed on this shop.',
+  unknown_product: 'That product is no longer in the catalog.',
+  quantity_limit: `At most ${MAX_QUANTITY} of one product per cart.`,
+  empty_order: 'Your cart is empty.',
+  payload_too_large: 'That is more text than the shop accepts.',
+  csrf_token_missing: 'Your session could not be confirmed. Please reload the page.',
+  csrf_token_mismatch: 'Your session could not be confirmed. Please reload the page.',
+  cross_site_request: 'Your session could not be confirmed. Please reload the page.',
+  upstream_unavailable: 'Part of the shop is not answering right now. Please try again in a moment.',
+  keys_unavailable: 'Part of the shop is not answering right now. Please try again in a moment.',
+  internal_error: 'Something went wrong on our side. Please try again.',
+};
+
+/**
+ * Plain words for a failure. `context` overrides per code, e.g. `{ invalid_request: QUANTITY_RULE }`
+ * where the page knows which field a generic "invalid request" is about.
+ */
+function explain(err, context = {}) {
+  // ApiError (services) and the browser helper's LatchkeyClientError (auth) both carry code + status.
+  const code = typeof err?.code === 'string' ? err.code : '';
+  const status = typeof err?.status === 'number' ? err.status : 0;
+  if (status === 0) return 'The shop could not be reached. Check your connection and try again.';
+  if (Object.hasOwn(context, code)) return context[code];
+  if (Object.hasOwn(MESSAGES, code)) return MESSAGES[code];
+  if (status === 401) return 'Please log in again.';
+  if (status === 429) return 'Too many attempts. Please wait a moment and try again.';
+  if (status >= 500) return MESSAGES.internal_error;
+  return 'That did not work. Please check what you entered and try again.';
 }
 
 // ---- rendering ------------------------------------------------------------------------------------
@@ -87,17 +122,20 @@ function renderCart() {
       const product = state.byId.get(line.productId);
       const qty = el('input', {
         type: 'number',
-        min: '1',
-        max: '99',
+        min: '0',
+        max: String(MAX_QUANTITY),
+        step: '1',
+        inputmode: 'numeric',
         value: String(line.quantity),
-        'aria-label': `Quantity of ${product?.name ?? line.productId}`,
+        title: `1 to ${MAX_QUANTITY}; 0 removes the item`,
+        'aria-label': `Quantity of ${product?.name ?? line.productId} (0 removes it)`,
         'data-testid': `qty-${line.productId}`,
-        onChange: (ev) => setQuantity(line.productId, Number(ev.target.value)),
+        onChange: (ev) => onQuantityInput(line, ev.target),
       });
       return el(
         'li',
         { 'data-testid': 'cart-line', dataset: { productId: line.productId } },
-        el('span', { text: `${product?.emoji ?? ''} ${product?.name ?? line.productId}` }),
+        el('span', { class: 'line-name', text: `${product?.emoji ?? ''} ${product?.name ?? line.productId}` }),
         qty,
         el('span', { text: formatPrice(line.lineTotal) }),
         el('button', {
@@ -134,7 +172,10 @@ function renderRecommendations(body) {
 }
 
 function renderProfile(profile) {
-  $('profile-name').textContent = profile.name ?? state.user?.name ?? '—';
+  // Two names on purpose: the shop's display name (customer service) and the account's name (auth
+  // server, given at sign-up). They are separate records; the page labels both instead of mixing them.
+  $('profile-name').textContent = profile.name ?? 'not set';
+  $('account-name').textContent = state.user?.name ?? '—';
   $('profile-email').textContent = profile.email ?? state.user?.email ?? '—';
   $('profile-since').textContent = profile.createdAt ? new Date(profile.createdAt).toLocaleDateString() : '—';
 }
@@ -155,7 +196,55 @@ function renderOrders(orders) {
   $('orders-empty').hidden = orders.length > 0;
 }
 
+function renderDevices(sessions) {
+  const when = (iso) => new Date(iso).toLocaleString();
+  $('devices').replaceChildren(
+    ...sessions.map((d) =>
+      el(
+        'li',
+        { 'data-testid': 'device', dataset: { sessionId: d.id, current: String(d.current) } },
+        el(
+          'span',
+          {},
+          el('span', { text: d.current ? `${d.device} (this device)` : d.device }),
+          el('span', { class: 'reason', text: `signed in ${when(d.created_at)} · last used ${when(d.last_used_at)}` }),
+        ),
+        el('button', {
+          type: 'button',
+          class: 'secondary',
+          'data-testid': `device-signout-${d.id}`,
+          text: 'Sign out',
+          onClick: () => endDevice(d),
+        }),
+      ),
+    ),
+  );
+  $('devices').dataset.count = String(sessions.length);
+}
+
 // ---- data -------------------------------------------------------------------------------------------
+
+async function loadDevices() {
+  try {
+    renderDevices(await auth.sessions());
+  } catch (err) {
+    setStatus(`Devices unavailable: ${explain(err)}`, true);
+  }
+}
+
+async function endDevice(session) {
+  try {
+    await auth.endSession(session);
+    if (session.current) {
+      showLoggedOut('You signed out this device.');
+      return;
+    }
+    await loadDevices();
+    setStatus(`Signed out ${session.device}.`);
+  } catch (err) {
+    setStatus(explain(err), true);
+  }
+}
 
 async function loadRecommendations() {
   try {
@@ -180,14 +269,15 @@ async function loadAccount() {
   renderProfile(profile.profile);
   renderOrders(orders.orders);
   await applyCart(cart);
+  await loadDevices();
 }
 
-async function mutate(work, done) {
+async function mutate(work, done, context) {
   try {
     await work();
     if (done) setStatus(done);
   } catch (err) {
-    setStatus(explain(err), true);
+    setStatus(explain(err, context), true);
   }
 }
 
@@ -205,14 +295,42 @@ const addToCart = (productId) =>
     await applyCart(cart);
   }, `Added ${state.byId.get(productId)?.name ?? productId} to your cart.`);
 
-const setQuantity = (productId, quantity) =>
+const setQuantity = (productId, quantity, done = 'Cart updated.') =>
   mutate(async () => {
-    const cart = await api(`/api/cart/items/${encodeURIComponent(productId)}`, {
-      method: 'PUT',
-      body: JSON.stringify({ quantity }),
-    });
-    await applyCart(cart);
-  }, 'Cart updated.');
+    try {
+      const cart = await api(`/api/cart/items/${encodeURIComponent(productId)}`, {
+        method: 'PUT',
+        body: JSON.stringify({ quantity }),
+      });
+      await applyCart(cart);
+    } catch (err) {
+      renderCart(); // the field shows the quantity the cart really has
+      throw err;
+    }
+  }, done, { invalid_request: QUANTITY_RULE });
+
+/** A typed quantity: 0 removes the line, over 99 becomes 99, anything else not 1..99 is refused on the spot. */
+function onQuantityInput(line, input) {
+  const raw = input.value.trim();
+  const typed = raw === '' ? Number.NaN : Number(raw);
+  if (!Number.isInteger(typed) || typed < 0) {
+    input.value = String(line.quantity);
+    setStatus(QUANTITY_RULE, true);
+    return;
+  }
+  if (typed === 0) {
+    removeFromCart(line.productId);
+    return;
+  }
+  const quantity = Math.min(typed, MAX_QUANTITY);
+  input.value = String(quantity);
+  const note = quantity < typed ? `At most ${MAX_QUANTITY} of one product: set to ${MAX_QUANTITY}.` : 'Cart updated.';
+  if (quantity === line.quantity) {
+    setStatus(note, false);
+    return;
+  }
+  setQuantity(line.productId, quantity, note);
+}
 
 const removeFromCart = (productId) =>
   mutate(async () => {
@@ -254,6 +372,7 @@ function showLoggedOut(message) {
   $('cart').replaceChildren();
   $('recommendations').replaceChildren();
   $('orders').replaceChildren();
+  $('devices').replaceChildren();
   document.body.dataset.auth = 'out';
   if (message) setStatus(message);
 }
@@ -261,12 +380,21 @@ function showLoggedOut(message) {
 async function enter() {
   const me = await auth.me();
   showLoggedIn(me.user);
+  showRefreshPlan();
   await loadAccount();
 }
 
 auth.onChange((change) => {
   if (!change.authenticated && change.reason !== 'user') showLoggedOut('Your session ended. Please log in again.');
+  showRefreshPlan();
 });
+
+// Shows when the silent refresh is planned (seconds from now, on this device's clock) — handy when a
+// device clock is wrong: the plan is computed from the server's expires_in, so it stays right.
+function showRefreshPlan() {
+  const at = auth.nextRefreshAt();
+  document.body.dataset.refreshInS = at === null ? '' : String(Math.round((at - Date.now()) / 1000));
+}
 
 $('login-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
@@ -279,9 +407,19 @@ $('login-form').addEventListener('submit', async (ev) => {
     await enter();
     setStatus(`Welcome back${state.user?.name ? `, ${state.user.name}` : ''}!`);
   } catch (err) {
-    setStatus(err.code === 'invalid_credentials' ? 'Wrong email or password.' : explain(err), true);
+    setStatus(explain(err, { invalid_request: 'Enter your email address and password.' }), true);
   }
 });
+
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+/** The sign-up rules the server applies, checked here first so the answer is immediate and in plain words. */
+function signupProblem({ email, password, name }) {
+  if (email.length < 3 || email.length > 254 || !EMAIL.test(email)) return 'Please enter a valid email address, like name@example.com.';
+  if (password.length < 8) return 'Choose a password of at least 8 characters.';
+  if (name.length > 100) return 'Please keep your name under 100 characters.';
+  return null;
+}
 
 $('signup-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
@@ -289,6 +427,11 @@ $('signup-form').addEventListener('submit', async (ev) => {
   const email = form.elements.email.value.trim();
   const password = form.elements.password.value;
   const name = form.elements.name.value.trim();
+  const problem = signupProblem({ email, password, name });
+  if (problem) {
+    setStatus(problem, true);
+    return;
+  }
   try {
     await auth.signup(name ? { email, password, name } : { email, password });
     form.reset();
@@ -296,7 +439,7 @@ $('signup-form').addEventListener('submit', async (ev) => {
     $('login-password').focus();
     setStatus('Account created. Log in with your new password.');
   } catch (err) {
-    setStatus(explain(err), true);
+    setStatus(explain(err, { invalid_request: 'Please enter a valid email address, like name@example.com.' }), true);
   }
 });
 
@@ -311,6 +454,15 @@ $('logout').addEventListener('click', async () => {
 
 $('place-order').addEventListener('click', () => placeOrder());
 
+$('logout-all').addEventListener('click', async () => {
+  try {
+    const n = await auth.logoutEverywhere();
+    showLoggedOut(`Logged out everywhere (${n} session${n === 1 ? '' : 's'}).`);
+  } catch (err) {
+    setStatus(explain(err), true);
+  }
+});
+
 $('profile-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const input = $('profile-name-input');
@@ -318,7 +470,7 @@ $('profile-form').addEventListener('submit', async (ev) => {
     const { profile } = await api('/api/customer/profile', { method: 'PUT', body: JSON.stringify({ name: input.value.trim() }) });
     renderProfile(profile);
     input.value = '';
-  }, 'Profile saved.');
+  }, 'Profile saved.', { invalid_request: 'A display name is at most 100 characters, without control characters.' });
 });
 
 async function start() {

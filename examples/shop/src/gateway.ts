@@ -4,6 +4,9 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import fastifyStatic from '@fastify/static';
 import replyFrom from '@fastify/reply-from';
 import { PRODUCTS } from './catalog.js';
+import { errorBody, invalidRequest, notFound, ShopError, toShopError } from './errors.js';
+import { fastifyErrorOptions } from './http-errors.js';
+import { capRequestBody, isOverLimit } from './body-limit.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 import { isMain, portFromEnv, requireEnv, runMain } from './runtime.js';
 
@@ -17,8 +20,13 @@ export interface GatewayOptions {
   publicDir?: string;
   /** Folder of the compiled `@latchkey/client`. Default: resolved from the installed package. */
   clientDir?: string;
+  /** Largest request body the gateway forwards, in bytes (declared or streamed). Default 64 KiB. */
+  bodyLimit?: number;
   logger?: boolean;
 }
+
+/** Default {@link GatewayOptions.bodyLimit}: far above any shop request, far below what would tie up a service. */
+export const GATEWAY_BODY_LIMIT = 64 * 1024;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_PUBLIC_DIR = join(here, '..', '..', 'public');
@@ -48,7 +56,14 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     customer: origin(options.customerUrl, 'customerUrl'),
     recommendation: origin(options.recommendationUrl, 'recommendationUrl'),
   };
-  const app = Fastify({ logger: options.logger ?? false, trustProxy: false });
+  const bodyLimit = options.bodyLimit ?? GATEWAY_BODY_LIMIT;
+  const app = Fastify({ logger: options.logger ?? false, trustProxy: false, ...fastifyErrorOptions });
+
+  // One answer for path tricks, whichever route (static files or a proxy) would have matched.
+  app.addHook('onRequest', async (request) => {
+    const problem = pathProblem(request.raw.url ?? '/');
+    if (problem !== null) throw invalidRequest(problem);
+  });
 
   app.addHook('onSend', async (request, reply, payload) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.header(name, value);
@@ -59,12 +74,12 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   });
 
   app.setNotFoundHandler((_request, reply) => {
-    void reply.code(404).send({ error: 'not_found', error_description: 'no such route' });
+    void reply.code(404).send(errorBody(notFound()));
   });
-  app.setErrorHandler((err: { statusCode?: number }, _request, reply) => {
-    const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    const code = status === 503 || status === 502 || status === 504 ? 'upstream_unavailable' : status >= 500 ? 'internal_error' : 'bad_request';
-    void reply.code(status).send({ error: code, error_description: status >= 500 ? 'the gateway could not complete the request' : 'bad request' });
+  app.setErrorHandler((err, _request, reply) => {
+    const shop = toShopError(err);
+    if (shop.status >= 500 && shop.code !== 'upstream_unavailable') app.log.error(err);
+    void reply.code(shop.status).send(errorBody(shop));
   });
 
   await app.register(fastifyStatic, { root: options.publicDir ?? DEFAULT_PUBLIC_DIR, prefix: '/', index: 'index.html' });
@@ -79,17 +94,28 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // Browsers and tools that ignore <link rel="icon"> still ask for /favicon.ico.
+  app.get('/favicon.ico', async (_request, reply) => reply.redirect('/favicon.svg', 301));
   app.get('/api/products', async () => ({ products: PRODUCTS }));
+  // The revocation feed is for the services, which reach the auth server directly; browsers never need it.
+  const hideFeed = async (_request: FastifyRequest, reply: FastifyReply) => reply.code(404).send(errorBody(notFound()));
+  app.all('/auth/revocations', hideFeed);
+  app.all('/auth/revocations/*', hideFeed);
 
   await app.register(async (proxy) => {
     // Pass every body through as a stream: the gateway must not parse, re-encode or reject bodies on
     // the services' behalf (a form-encoded cross-site POST must reach the service and be refused there).
+    // Bodies are capped here (declared Content-Length first, then a streaming count), so an oversized
+    // upload is the gateway's own 413 instead of a reset connection once a service stops reading.
     proxy.removeAllContentTypeParsers();
-    proxy.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    proxy.addContentTypeParser('*', (request, payload, done) => capRequestBody(request.raw, payload, bodyLimit, done));
     await proxy.register(replyFrom, { disableRequestLogging: true });
 
+    // Only the path goes into the upstream URL (reply-from percent-decodes it to refuse `..`); the
+    // query string travels raw, so a malformed escape there is the service's to judge, not a 500 here.
     const forward = (base: string) => (request: FastifyRequest, reply: FastifyReply) =>
-      reply.from(base + request.raw.url, {
+      reply.from(base + pathOf(request.raw.url ?? '/'), {
+        rewriteHeaders: (headers) => withoutHopByHop(headers),
         rewriteRequestHeaders: (req, headers) => ({
           ...headers,
           'x-forwarded-host': req.headers.host ?? '',
@@ -97,7 +123,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
           'x-forwarded-for': req.ip,
         }),
         onError: (rep) => {
-          void rep.code(502).send({ error: 'upstream_unavailable', error_description: 'the service is not reachable' });
+          const err = isOverLimit(request.raw) ? new ShopError('payload_too_large', `request body larger than ${bodyLimit} bytes`) : new ShopError('upstream_unavailable', 'the service is not reachable');
+          void rep.code(err.status).send(errorBody(err));
         },
       });
 
@@ -116,6 +143,41 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   });
 
   return app;
+}
+
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'te', 'trailer', 'upgrade'];
+
+/**
+ * An upstream's hop-by-hop headers describe its connection to the gateway, not the gateway's to the
+ * client (RFC 9110 §7.6.1): passing `connection: keep-alive` on would override a client's `close`.
+ */
+function withoutHopByHop<T extends Record<string, unknown>>(headers: T): T {
+  const out: Record<string, unknown> = { ...headers };
+  const listed = typeof headers['connection'] === 'string' ? headers['connection'].split(',').map((h) => h.trim().toLowerCase()) : [];
+  for (const name of [...HOP_BY_HOP, ...listed]) delete out[name];
+  return out as T;
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/**
+ * Why a request path is refused before routing, or null: a `.`/`..` segment (raw or percent-encoded,
+ * `\` counted as a separator as some servers do), a NUL byte, or a malformed escape.
+ */
+export function pathProblem(url: string): string | null {
+  const path = pathOf(url);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return 'the URL path has a malformed percent-escape';
+  }
+  if (decoded.includes('\0')) return 'the URL path must not contain NUL';
+  if (decoded.split(/[\\/]/).some((segment) => segment === '.' || segment === '..')) return 'the URL path must not contain . or .. segments';
+  return null;
 }
 
 /** Standalone entry: PORT, HOST, AUTH_URL, CART_URL, CUSTOMER_URL, RECOMMENDATION_URL. */

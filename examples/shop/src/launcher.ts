@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -18,8 +19,9 @@ export interface StartShopOptions {
   /** Where status lines and the children's output go. Default `console.log`. */
   log?: (line: string) => void;
   /**
-   * Own the process (default true, what `latchkey dev` wants): Ctrl-C / SIGTERM stops every child and
-   * exits 0; a child dying stops the others and exits 1. Tests pass `false` and use `stop()` / `exited`.
+   * Own the process (default true, what `latchkey dev` wants): Ctrl-C / SIGTERM / SIGHUP stops every
+   * child and exits 0 (so does a child stopping cleanly on its own signal); a child crashing stops the
+   * others and exits 1. Tests pass `false` and use `stop()` / `exited`.
    */
   handleSignals?: boolean;
   /** Path of the auth server's CLI (default: `cli.js` next to `@latchkey/server`'s entry). */
@@ -74,8 +76,12 @@ interface Child {
 }
 
 function spawnChild(name: string, args: string[], env: NodeJS.ProcessEnv, log: (line: string) => void): Child {
-  // The IPC channel lets our own services notice when the launcher disappears (they exit on 'disconnect').
-  const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  // Each child gets its own process group (`detached`), so a terminal's Ctrl-C reaches only the
+  // launcher, which then stops the children in order and exits 0 — instead of the children dying on
+  // their own first and the launcher reporting "stopped unexpectedly". The IPC channel is the other
+  // half: every child (the auth server's `serve` included) exits on 'disconnect', i.e. as soon as the
+  // launcher is gone, however it died (SIGKILL, a crash, the terminal closing).
+  const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
   for (const stream of [proc.stdout, proc.stderr]) {
     if (stream) createInterface({ input: stream }).on('line', (line) => log(`[${name}] ${line}`));
   }
@@ -173,6 +179,9 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
     recommendation: loopback(recommendationPort!),
   };
   const gatewayOrigins = [urls.gateway, `http://127.0.0.1:${gatewayPort}`];
+  // The services follow the auth server's revocation feed directly (not through the gateway), with a
+  // per-run shared secret.
+  const feedToken = randomBytes(32).toString('base64url');
   const base = { ...process.env, LATCHKEY_DATA_DIR: dataDir, NODE_ENV: process.env['NODE_ENV'] ?? 'development' };
   const serviceEnv = (port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
     ...base,
@@ -182,6 +191,8 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
     LATCHKEY_AUDIENCE: SHOP_AUDIENCE,
     LATCHKEY_JWKS_URI: `${urls.auth}/.well-known/jwks.json`,
     LATCHKEY_TRUSTED_ORIGINS: gatewayOrigins.join(','),
+    LATCHKEY_REVOCATION_URL: `${urls.auth}/auth/revocations/stream`,
+    LATCHKEY_REVOCATION_TOKEN: feedToken,
     ...extra,
   });
 
@@ -193,6 +204,7 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
     LATCHKEY_ISSUER: urls.gateway,
     LATCHKEY_AUDIENCE: SHOP_AUDIENCE,
     LATCHKEY_CORS_ORIGINS: gatewayOrigins.join(','),
+    LATCHKEY_REVOCATION_FEED_TOKEN: feedToken,
     // The gateway is the auth server's trusted proxy (it connects from loopback and overwrites
     // X-Forwarded-For with the browser's address), so per-address rate limits see real clients.
     LATCHKEY_TRUST_PROXY: '127.0.0.1',
@@ -240,9 +252,13 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
   let stopped: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping = true;
-    // Gateway first (no new traffic), auth server last.
+    // Gateway first (no new traffic), then the services together, the auth server last.
     stopped ??= (async () => {
-      for (const child of [...children].reverse()) await stopChild(child);
+      const [auth, ...rest] = children;
+      const gateway = rest.find((c) => c.name === 'gateway');
+      if (gateway !== undefined) await stopChild(gateway);
+      await Promise.all(rest.filter((c) => c !== gateway).map(stopChild));
+      if (auth !== undefined) await stopChild(auth);
     })();
     return stopped;
   };
@@ -282,9 +298,14 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    process.once('SIGHUP', onSignal);
     void exited.then(({ name, code, signal }) => {
-      log(`${name} stopped unexpectedly (${signal ?? `exit code ${String(code)}`}); stopping everything.`);
-      void stop().then(() => process.exit(1));
+      // A child that was told to stop (it exits 0 on SIGINT/SIGTERM; or was killed by one of those)
+      // is an orderly shutdown, e.g. a Ctrl-C that reached it before us; anything else is a crash.
+      const asked = code === 0 || signal === 'SIGINT' || signal === 'SIGTERM';
+      const how = signal ?? `exit code ${String(code)}`;
+      log(asked ? `${name} stopped (${how}); stopping the shop…` : `${name} stopped unexpectedly (${how}); stopping everything.`);
+      void stop().then(() => process.exit(asked ? 0 : 1));
     });
   }
 

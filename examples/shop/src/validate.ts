@@ -42,7 +42,7 @@ export interface OrderLineInput {
 /** Order lines from the page: 1..50 distinct known products, each 1..99. Prices come from the catalog. */
 export function parseOrderItems(value: unknown): OrderLineInput[] {
   if (!Array.isArray(value)) throw invalidRequest('items must be an array');
-  if (value.length === 0) throw new ShopError('empty_order', 400, 'an order needs at least one item');
+  if (value.length === 0) throw new ShopError('empty_order', 'an order needs at least one item');
   if (value.length > 50) throw invalidRequest('at most 50 lines per order');
   const seen = new Set<string>();
   return value.map((raw, i) => {

@@ -175,6 +175,128 @@ test('journey: signup, login, browse, add, remove, recommendations follow the ca
   }
 });
 
+test('narrow phone screen (360 px): no sideways scroll, the header fits, cart and recommendations come before the products', { skip, timeout: 60_000 }, async () => {
+  const context = await browser!.newContext({ viewport: { width: 360, height: 740 } });
+  try {
+    const { page, problems } = await openShop(context);
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.equal(await overflow(), 0, 'logged out: no sideways scroll');
+    await signupAndLogin(page);
+    await page.getByTestId('add-sencha').click();
+    await page.locator('#recommendations[data-based-on="sencha"]').waitFor({ state: 'attached' });
+    assert.equal(await overflow(), 0, 'logged in: no sideways scroll');
+    const logout = await page.getByTestId('logout').boundingBox();
+    assert.ok(logout !== null && logout.x >= 0 && logout.x + logout.width <= 360, `Log out is on screen: ${JSON.stringify(logout)}`);
+    const top = async (selector: string) => (await page.locator(selector).first().boundingBox())?.y ?? Number.NaN;
+    const products = await top('[data-testid="product"]');
+    assert.ok((await top('#cart')) < products, 'cart before the products');
+    assert.ok((await top('#recommendations')) < products, 'recommendations before the products');
+    const qty = await page.getByTestId('qty-sencha').boundingBox();
+    assert.ok(qty !== null && qty.width >= 64, `quantity box wide enough for two digits and the spinner: ${qty?.width}`);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('quantity field: over 99 is clamped, nonsense is refused in plain words and the real quantity shown again, 0 removes the line', { skip, timeout: 60_000 }, async () => {
+  const context = await browser!.newContext();
+  try {
+    const { page, problems } = await openShop(context);
+    await signupAndLogin(page);
+    await page.getByTestId('add-moka-pot').click();
+    const qty = page.getByTestId('qty-moka-pot');
+    await qty.waitFor();
+    const status = page.getByTestId('status');
+
+    await qty.fill('150');
+    await qty.press('Enter');
+    await page.locator('[data-testid="qty-moka-pot"][value="99"]').waitFor();
+    assert.equal(await qty.inputValue(), '99');
+    assert.match((await status.textContent()) ?? '', /at most 99/i);
+
+    for (const bad of ['-3', '2.5']) {
+      await qty.fill(bad);
+      await qty.press('Enter');
+      await page.locator('#status.error').waitFor();
+      assert.equal(await qty.inputValue(), '99', `${bad}: the field shows the real quantity again`);
+      const text = (await status.textContent()) ?? '';
+      assert.match(text, /whole number from 1 to 99/);
+      assert.doesNotMatch(text, /body\/|must be <=|must NOT/);
+      await page.getByTestId('add-sencha').click(); // any successful action clears the error
+      await page.locator('#status:not(.error)').waitFor();
+      await page.getByTestId('remove-sencha').click();
+      await page.locator('#status:not(.error)', { hasText: 'Removed' }).waitFor();
+    }
+
+    await qty.fill('0');
+    await qty.press('Enter');
+    await page.locator('#cart[data-count="0"]').waitFor({ state: 'attached' });
+    assert.deepEqual(await cartIds(page), []);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('form errors are plain words, not validator messages; the two names are labelled', { skip, timeout: 60_000 }, async () => {
+  const context = await browser!.newContext();
+  try {
+    const { page, problems } = await openShop(context);
+    const status = page.getByTestId('status');
+    const cases: [string, string, RegExp][] = [
+      ['a@', 'a perfectly long passphrase', /valid email address/],
+      ['nobody', 'a perfectly long passphrase', /valid email address/],
+      ['short@example.com', 'short', /at least 8 characters/],
+    ];
+    for (const [email, password, expected] of cases) {
+      await page.getByTestId('signup-email').fill(email);
+      await page.getByTestId('signup-password').fill(password);
+      await page.getByTestId('signup-submit').click();
+      await page.locator('#status.error').waitFor();
+      const text = (await status.textContent()) ?? '';
+      assert.match(text, expected, `${email}: ${text}`);
+      assert.doesNotMatch(text, /must NOT|must match|Invalid request body|body\//, text);
+      await page.evaluate(() => document.getElementById('status')!.classList.remove('error'));
+    }
+    // The server's own answers are translated too (this one passes every check the page makes).
+    await page.getByTestId('login-email').fill('no-such-user@example.com');
+    await page.getByTestId('login-password').fill('whatever whatever');
+    await page.getByTestId('login-submit').click();
+    await page.locator('#status.error', { hasText: 'Wrong email or password' }).waitFor();
+
+    await signupAndLogin(page);
+    assert.match((await page.locator('#account').textContent()) ?? '', /Display name in the shop/);
+    assert.match((await page.locator('#account').textContent()) ?? '', /Account name/);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test('the page has an icon: no 404 for /favicon.ico or anything else while it loads', { skip, timeout: 60_000 }, async () => {
+  const context = await browser!.newContext();
+  try {
+    const page = await context.newPage();
+    const failed: string[] = [];
+    page.on('response', (res) => {
+      if (res.status() >= 400) failed.push(`${res.status()} ${res.url()}`);
+    });
+    await page.goto(shopUrl, { waitUntil: 'networkidle' });
+    assert.deepEqual(failed, []);
+    assert.equal(await page.locator('link[rel="icon"]').getAttribute('href'), '/favicon.svg');
+    const icons = await page.evaluate(async () =>
+      Promise.all(['/favicon.svg', '/favicon.ico'].map(async (u) => {
+        const res = await fetch(u);
+        return [res.status, res.headers.get('content-type')];
+      })),
+    );
+    assert.deepEqual(icons, [[200, 'image/svg+xml'], [200, 'image/svg+xml']]);
+  } finally {
+    await context.close();
+  }
+});
+
 test('csrf rule in the browser: a page fetch without X-CSRF-Token is refused, with it succeeds', { skip, timeout: 60_000 }, async () => {
   const context = await browser!.newContext();
   try {

@@ -133,3 +133,80 @@ test('an unreachable service gives 502 upstream_unavailable JSON', async () => {
   assert.equal(res.status, 502);
   assert.deepEqual(await res.json(), { error: 'upstream_unavailable', error_description: 'the service is not reachable' });
 });
+
+test('a malformed escape in the query of a proxied path reaches the service raw, never a 500', async () => {
+  const auth = upstreams[0]!;
+  const cart = upstreams[1]!;
+  for (const [path, upstream] of [['/auth/me?x=%ff', auth], ['/.well-known/jwks.json?x=%ff', auth], ['/api/cart?a=%E0%A4%A', cart]] as const) {
+    const res = await fetch(`${base}${path}`);
+    assert.equal(res.status, 200, path);
+    assert.equal(upstream.seen.at(-1)!.url, path, 'the query travels byte for byte');
+  }
+});
+
+test('path tricks (.. segments, encoded or not, NUL) are 400 invalid_request before any route', async () => {
+  const { sendRawRequest } = await import('@latchkey/testkit');
+  for (const target of ['/../../etc/passwd', '/auth/../../etc/passwd', '/api/cart/%2e%2e/x', '/app.js/..\\..\\x', '/a%00b']) {
+    const res = await sendRawRequest(base, 'GET', target);
+    assert.equal(res.status, 400, target);
+    assert.equal((JSON.parse(res.body) as { error: string }).error, 'invalid_request', target);
+  }
+});
+
+/** A 1 MiB upstream that answers 413 as soon as a body is over 4 KiB and stops reading, like the cart service. */
+async function startStingyUpstream(): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    if (Number(req.headers['content-length'] ?? 0) > 4096) {
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ error: 'payload_too_large', error_description: 'upstream limit' }));
+      return;
+    }
+    req.resume();
+    req.on('end', () => res.end('{}'));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+test('body limit: over 64 KiB is the gateway’s own 413 payload_too_large, declared or streamed; smaller bodies get the service’s answer', async () => {
+  const stingy = await startStingyUpstream();
+  const gw = await buildGateway({ authUrl: stingy.url, cartUrl: stingy.url, customerUrl: stingy.url, recommendationUrl: stingy.url });
+  await gw.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(gw.server.address() as AddressInfo).port}`;
+  try {
+    const huge = 'x'.repeat(2 * 1024 * 1024);
+    const declared = await fetch(`${url}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: huge });
+    assert.equal(declared.status, 413);
+    assert.deepEqual(await declared.json(), { error: 'payload_too_large', error_description: 'request body larger than 65536 bytes' });
+
+    // Chunked (no Content-Length): the streaming cap trips mid-proxy.
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 40; i++) controller.enqueue(new Uint8Array(16 * 1024).fill(120));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(`${url}/api/cart/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
+    assert.equal(streamed.status, 413);
+    assert.equal(((await streamed.json()) as { error: string }).error, 'payload_too_large');
+
+    // Between the service's limit and the gateway's: the service's own 413 comes back.
+    const middling = await fetch(`${url}/api/cart/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'y'.repeat(60 * 1024) });
+    assert.equal(middling.status, 413);
+    assert.deepEqual(await middling.json(), { error: 'payload_too_large', error_description: 'upstream limit' });
+
+    const small = await fetch(`${url}/api/cart/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(small.status, 200);
+  } finally {
+    await gw.close();
+    await new Promise((r) => stingy.server.close(r));
+  }
+});
+
+test('hop-by-hop headers of the service are not passed on: a client’s Connection: close is honoured', async () => {
+  const { sendRawRequest } = await import('@latchkey/testkit');
+  const res = await sendRawRequest(base, 'GET', '/api/cart');
+  assert.equal(res.status, 200);
+  assert.equal(res.headers['keep-alive'], undefined);
+  assert.equal(res.headers['connection'], 'close');
+});

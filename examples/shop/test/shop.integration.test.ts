@@ -140,6 +140,57 @@ test('public catalog and security headers through the gateway', async () => {
   assert.ok(Array.isArray(((await jwks.json()) as { keys: unknown[] }).keys));
 });
 
+/** Retries `attempt` until it returns a value or `deadlineMs` passes (the feed is asynchronous across processes). */
+async function eventually<T>(attempt: () => Promise<T | undefined>, deadlineMs = 5000): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    const v = await attempt();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`condition not met within ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+test('logout reaches every service: the still-unexpired access token is refused with token_revoked by cart, customer and recommendation', async () => {
+  const user = client();
+  const email = `revoke-${Date.now()}@example.com`;
+  const password = 'a long enough password';
+  await user.call('/auth/signup', { method: 'POST', json: { email, password } });
+  await user.call('/auth/login', { method: 'POST', json: { email, password } });
+  const accessCookie = user.jar.header('/').split('; ').find((c) => c.startsWith('__Host-lk_at='))!;
+  const routes = ['/api/cart', '/api/customer/profile', '/api/recommendations'];
+  for (const route of routes) {
+    const res = await fetch(base + route, { headers: { cookie: accessCookie } });
+    assert.equal(res.status, 200, route);
+  }
+  // Every service says it follows the feed.
+  for (const url of [env.shop.urls.cart, env.shop.urls.customer, env.shop.urls.recommendation]) {
+    const state = await eventually(async () => {
+      const status = (await (await fetch(`${url}/healthz/revocation`)).json()) as { revocation: { state: string } | null };
+      return status.revocation?.state === 'connected' ? status.revocation.state : undefined;
+    });
+    assert.equal(state, 'connected', url);
+  }
+  const loggedOutAt = Date.now();
+  assert.equal((await user.call('/auth/logout', { method: 'POST' })).status, 204);
+  for (const route of routes) {
+    const body = await eventually(async () => {
+      const res = await fetch(base + route, { headers: { cookie: accessCookie } });
+      const json = (await res.json()) as { error?: string };
+      return res.status === 401 ? json : undefined;
+    });
+    assert.equal(body.error, 'token_revoked', route);
+  }
+  // Not an assertion (timing belongs to bench/revocation-latency.mjs), just visible in the test log.
+  console.log(`# revocation reached all three services ${Date.now() - loggedOutAt} ms after logout`);
+});
+
+test('the revocation feed is not reachable through the gateway', async () => {
+  const res = await fetch(`${base}/auth/revocations/stream`);
+  assert.equal(res.status, 404);
+  await res.body?.cancel();
+});
+
 test('service-to-service: an operator-created client gets a client-credentials token through the gateway and reads a cart on the cart service; the gateway does not route /internal', async () => {
   const cli = join(dirname(fileURLToPath(import.meta.resolve('@latchkey/server'))), 'cli.js');
   const cliEnv = { PATH: process.env['PATH'], LATCHKEY_DATA_DIR: env.shop.dataDir, LATCHKEY_AUDIENCE: 'shop-api' };

@@ -7,7 +7,8 @@ export type {
   LatchkeyUser,
   LoginResult,
   MeResult,
+  SessionInfo,
 } from './client.js';
 export { LatchkeyClientError, LatchkeyNetworkError } from './errors.js';
-export { CSRF_STORAGE_KEY, memoryStorage } from './storage.js';
+export { CSRF_STORAGE_KEY, EXPIRY_STORAGE_KEY, memoryStorage } from './storage.js';
 export type { TokenStorage } from './storage.js';

@@ -7,6 +7,12 @@ export interface TokenStorage {
 
 /** Key of the CSRF token in storage (fixed across the system: docs/architecture.md). */
 export const CSRF_STORAGE_KEY = 'latchkey.csrf';
+/**
+ * Key of the access token's expiry *on this device's clock* (epoch ms, computed from the server's
+ * `expires_in` at the moment the response arrived), shared by the origin's tabs. Never compared with the
+ * server's `expires_at`, so a device clock that is hours off changes nothing.
+ */
+export const EXPIRY_STORAGE_KEY = 'latchkey.expiry';
 
 /** A storage that lives as long as the page; used when `localStorage` is missing or refused. */
 export function memoryStorage(): TokenStorage {

@@ -2,6 +2,7 @@ import type { ServerConfig } from './config/defaults.js';
 import type { KeyManager } from './keys/key-manager.js';
 import type { Store, User } from './store/types.js';
 import type { PasswordHasher } from './auth/passwords.js';
+import type { RevocationHub } from './revocation/hub.js';
 
 /** What every route group receives from `buildApp`. */
 export interface AppContext {
@@ -12,6 +13,8 @@ export interface AppContext {
   readonly dummyHash: () => Promise<string>;
   /** epoch ms */
   readonly now: () => number;
+  /** The revocation feed: every session revocation goes through it (auth/revoke.ts). */
+  readonly revocations: RevocationHub;
 }
 
 /** The public view of a user (never the password hash). */

@@ -42,6 +42,27 @@ export class NotFoundError extends LatchkeyError {
   }
 }
 
+/** 414 — a path parameter or the URL is longer than any valid one (Fastify's `maxParamLength`). */
+export class UriTooLongError extends LatchkeyError {
+  constructor(message = 'The request URL is too long.') {
+    super('uri_too_long', 414, message);
+  }
+}
+
+/** 431 — the request line and headers exceed Node's header size limit (16 KiB by default). */
+export class RequestHeaderTooLargeError extends LatchkeyError {
+  constructor(message = 'The request URL or headers are too large.') {
+    super('request_header_too_large', 431, message);
+  }
+}
+
+/** 408 — the client did not send a complete request in time (Node's `requestTimeout`). */
+export class RequestTimeoutError extends LatchkeyError {
+  constructor(message = 'The request was not received in time.') {
+    super('request_timeout', 408, message);
+  }
+}
+
 /** 400 — the password is shorter than `passwordMinLength` or longer than `passwordMaxBytes`. */
 export class InvalidPasswordError extends LatchkeyError {
   constructor(message: string) {
@@ -115,6 +136,13 @@ export class InvalidRefreshTokenError extends LatchkeyError {
 export class RefreshTokenReusedError extends LatchkeyError {
   constructor(message = 'This refresh token was already used; the session has been revoked.') {
     super('refresh_token_reused', 401, message);
+  }
+}
+
+/** 404 — `DELETE /auth/sessions/:id`: no live session with this id belongs to the caller (never says which). */
+export class SessionNotFoundError extends LatchkeyError {
+  constructor(message = 'No such session.') {
+    super('session_not_found', 404, message);
   }
 }
 
@@ -221,6 +249,9 @@ export const SERVER_ERROR_CODES = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   not_found: 404,
+  uri_too_long: 414,
+  request_header_too_large: 431,
+  request_timeout: 408,
   invalid_password: 400,
   email_taken: 409,
   signup_disabled: 403,
@@ -233,6 +264,7 @@ export const SERVER_ERROR_CODES = {
   csrf_token_missing: 403,
   csrf_token_mismatch: 403,
   cross_site_request: 403,
+  session_not_found: 404,
   invalid_client: 401,
   invalid_grant: 400,
   invalid_scope: 400,

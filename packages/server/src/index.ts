@@ -19,6 +19,8 @@ export {
   type TransportStatus,
 } from './revocation/redis-transport.js';
 export { buildApp, type AppDeps } from './app.js';
+export type { RevocationBroadcaster, PublishedRevocation } from './revocation/hub.js';
+export { redisRevocationTransport } from './revocation/redis-follower.js';
 export { KeyManager, type PublicJwk, type KeySummary, type SigningKey } from './keys/key-manager.js';
 export { plaintextProtector, protectorFor, type KeyProtector } from './keys/protector.js';
 export { aesGcmProtector, AES_GCM_PROTECTION } from './keys/aes-gcm-protector.js';

@@ -46,6 +46,16 @@ describe('config', () => {
     assert.equal(c.signupEnabled, false);
   });
 
+  it('refresh grace window and revocation feed token: defaults and environment', () => {
+    const d = loadConfig({}, {}, quiet);
+    assert.equal(d.refreshGraceSeconds, 10);
+    assert.equal(d.revocationFeedToken, null);
+    const c = loadConfig({ LATCHKEY_REFRESH_GRACE: '0', LATCHKEY_REVOCATION_FEED_TOKEN: 'f'.repeat(43) }, {}, quiet);
+    assert.equal(c.refreshGraceSeconds, 0);
+    assert.equal(c.revocationFeedToken, 'f'.repeat(43));
+    assert.ok(!Object.keys(c).includes('revocationFeedToken'), 'the feed secret is not enumerable');
+  });
+
   it('store settings: SQLite unless LATCHKEY_DATABASE_URL; Redis only with LATCHKEY_REDIS_URL', () => {
     const plain = loadConfig({}, {}, quiet);
     assert.equal(plain.databaseUrl, null);
@@ -85,6 +95,10 @@ describe('config', () => {
       [{ PORT: '70000' }, {}, 'port'],
       [{}, { audience: '' }, 'audience'],
       [{ LATCHKEY_SIGNUP_ENABLED: 'maybe' }, {}, 'signupEnabled'],
+      [{ LATCHKEY_REFRESH_GRACE: '61' }, {}, 'refreshGraceSeconds'],
+      [{}, { refreshGraceSeconds: -1 }, 'refreshGraceSeconds'],
+      [{ LATCHKEY_REVOCATION_FEED_TOKEN: 'short' }, {}, 'revocationFeedToken'],
+      [{}, { revocationFeedToken: `${'x'.repeat(40)} y` }, 'revocationFeedToken'],
       [{ LATCHKEY_DATABASE_URL: 'mysql://u:p@h/db' }, {}, 'databaseUrl'],
       [{ LATCHKEY_DATABASE_URL: 'not a url' }, {}, 'databaseUrl'],
       [{ LATCHKEY_DATABASE_SCHEMA: 'Public; DROP' }, {}, 'databaseSchema'],

@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import * as server from '../src/index.js';
 
 const doc = readFileSync(new URL('../../../../docs/errors.md', import.meta.url), 'utf8');
-const section = doc.slice(doc.indexOf('## @latchkey/server'));
+const fromServer = doc.slice(doc.indexOf('## @latchkey/server'));
+const nextSection = fromServer.indexOf('\n## ', 3);
+const section = nextSection === -1 ? fromServer : fromServer.slice(0, nextSection);
 
 describe('error catalogue', () => {
   it('docs/errors.md (server section) lists exactly the codes, statuses and classes the server uses', () => {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { buildApp, loadConfig, openSqliteStore, type ConfigOverrides, type Store } from '../src/index.js';
+import { buildApp, loadConfig, openSqliteStore, type AppDeps, type ConfigOverrides, type Store } from '../src/index.js';
 
 export const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 export const PASSWORD = 'correct horse battery';
@@ -10,10 +10,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function makeServer(overrides: ConfigOverrides = {}, now?: () => number): Promise<TestServer> {
+export async function makeServer(overrides: ConfigOverrides = {}, now?: () => number, deps: Omit<AppDeps, 'store' | 'now'> = {}): Promise<TestServer> {
   const store = openSqliteStore(':memory:');
   const config = loadConfig({}, { issuer: 'http://localhost:8080', audience: 'shop-api', ...overrides }, { warn: () => {} });
-  const app = await buildApp(config, now === undefined ? { store } : { store, now });
+  const app = await buildApp(config, now === undefined ? { ...deps, store } : { ...deps, store, now });
   return {
     app,
     store,

@@ -187,6 +187,12 @@ describe('POST /oauth/token grant_type=refresh_token (token mode)', () => {
     const me = await s.app.inject({ method: 'GET', url: '/auth/me', headers: { authorization: `Bearer ${next.access_token}` } });
     assert.equal(me.statusCode, 200);
 
+    // Inside the grace window (concurrent clients) the same token answers with the same successor…
+    const concurrent = await token(form({ grant_type: 'refresh_token', refresh_token: first.refresh_token }));
+    assert.equal(concurrent.statusCode, 200);
+    assert.equal(concurrent.json<{ refresh_token: string }>().refresh_token, next.refresh_token);
+    // …after it, replaying the rotated token is reuse.
+    clock += 10_001;
     const replay = await token(form({ grant_type: 'refresh_token', refresh_token: first.refresh_token }));
     assertJsonError(replay, 400, 'invalid_grant');
     const session = await s.store.sessions.get(String(decodeJwt(first.access_token).sid));
@@ -198,6 +204,7 @@ describe('POST /oauth/token grant_type=refresh_token (token mode)', () => {
     const first = await loginToken(s.app);
     const viaAuth = await s.app.inject({ method: 'POST', url: '/auth/refresh', headers: JSON_HEADERS, payload: { refresh_token: first.refresh_token } });
     assert.equal(viaAuth.statusCode, 200);
+    clock += 10_001; // past the grace window
     assertJsonError(await token(form({ grant_type: 'refresh_token', refresh_token: first.refresh_token })), 400, 'invalid_grant');
     assertJsonError(
       await s.app.inject({ method: 'POST', url: '/auth/refresh', headers: JSON_HEADERS, payload: { refresh_token: viaAuth.json<{ refresh_token: string }>().refresh_token } }),

@@ -161,3 +161,45 @@ await describeWith(['redis'], 'revocation over Redis pub/sub', () => {
     await eventually(() => pub.publish({ sid: 'x2', exp: NOW + 60 }));
   });
 });
+
+await describeWith(['redis'], 'revocation feed over Redis: auth server publishes, @latchkey/verify follows with redisRevocationTransport', () => {
+  it('a logout on a server configured with redisUrl reaches a verifier following Redis; a missed one arrives via the snapshot', async () => {
+    const prefix = `${testName()}:`;
+    const { createVerifier, TokenRevokedError } = await import('@latchkey/verify');
+    const { redisRevocationTransport } = await import('../src/index.js');
+    const { makeServer, JSON_HEADERS, PASSWORD, signup } = await import('./helpers.js');
+    const s = await makeServer({ redisUrl: REDIS_URL, redisKeyPrefix: prefix });
+    const revoked: Array<() => void> = [];
+    const verifier = createVerifier({
+      issuer: 'http://localhost:8080',
+      audience: 'shop-api',
+      jwks: (await s.app.inject({ method: 'GET', url: '/.well-known/jwks.json' })).json(),
+      revocation: { transport: redisRevocationTransport({ url: REDIS_URL, keyPrefix: prefix }), log: (e) => e.type === 'revoked' && revoked.splice(0).forEach((r) => r()) },
+    });
+    try {
+      await signup(s.app);
+      const login = async () =>
+        (await s.app.inject({ method: 'POST', url: '/auth/login', headers: JSON_HEADERS, payload: { email: 'alice@example.com', password: PASSWORD, mode: 'token' } })).json<{
+          access_token: string;
+          refresh_token: string;
+        }>();
+      // Revoked before the verifier connects: delivered by the snapshot.
+      const early = await login();
+      await s.app.inject({ method: 'POST', url: '/auth/logout', headers: JSON_HEADERS, payload: { refresh_token: early.refresh_token } });
+      await verifier.revocation!.connected();
+      await assert.rejects(verifier.verifyAccessToken(early.access_token), TokenRevokedError);
+      // Revoked while connected: delivered by pub/sub.
+      const t = await login();
+      await verifier.verifyAccessToken(t.access_token);
+      const delivered = new Promise<void>((r) => revoked.push(r));
+      await s.app.inject({ method: 'POST', url: '/auth/logout', headers: JSON_HEADERS, payload: { refresh_token: t.refresh_token } });
+      await delivered;
+      await assert.rejects(verifier.verifyAccessToken(t.access_token), TokenRevokedError);
+      assert.equal(verifier.revocation!.status().state, 'connected');
+    } finally {
+      await verifier.close();
+      await s.close();
+      await deleteRedisPrefix(prefix);
+    }
+  });
+});

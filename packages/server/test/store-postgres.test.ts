@@ -23,6 +23,8 @@ async function freshStore(): Promise<Store> {
     users: inner.users,
     sessions: inner.sessions,
     keys: inner.keys,
+    securityEvents: inner.securityEvents,
+    revocations: inner.revocations,
     clients: inner.clients,
     rateLimits: inner.rateLimits,
     ping: () => inner.ping(),

@@ -23,6 +23,8 @@ runStoreSuite(
       users: inner.users,
       sessions: inner.sessions,
       keys: inner.keys,
+      securityEvents: inner.securityEvents,
+      revocations: inner.revocations,
       clients: inner.clients,
       rateLimits: inner.rateLimits,
       ping: () => inner.ping(),
@@ -57,6 +59,36 @@ describe('sqlite store on disk', () => {
         MIGRATIONS.map((m) => ({ version: m.version })).sort((a, b) => a.version - b.version),
       );
       db.close();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('migration 2 upgrades a database that has versions 1 and 3 in place, keeping sessions, keys and clients', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'latchkey-store-'));
+    try {
+      const file = join(root, 'latchkey.sqlite');
+      const db = new Database(file);
+      db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+      const v1 = MIGRATIONS.find((m) => m.version === 1)!;
+      db.exec(v1.sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (1, ?, 0)').run(v1.name);
+      // A database created before issue 3 merged: migration 3 (clients) applied, 2 not yet.
+      const v3 = MIGRATIONS.find((m) => m.version === 3)!;
+      db.exec(v3.sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (3, ?, 0)').run(v3.name);
+      db.prepare("INSERT INTO users (id, email, password_hash, created_at) VALUES ('u1', 'a@example.com', 'x', 1)").run();
+      db.prepare("INSERT INTO sessions (id, user_id, client_id, created_at, last_used_at, expires_at, refresh_hash) VALUES ('s1', 'u1', 'latchkey-web', 1, 1, 9e15, 'h')").run();
+      db.prepare("INSERT INTO signing_keys VALUES ('k1', 'ES256', '{}', '{}', 'none', 'active', 5, 5)").run();
+      db.close();
+      const store = openSqliteStore(root);
+      const s = await store.sessions.get('s1');
+      assert.equal(s?.refreshHash, 'h');
+      assert.equal(s?.rotatedAt, null);
+      assert.equal(s?.previousCsrfHash, null);
+      assert.deepEqual((await store.keys.list()).map((k) => [k.kid, k.status, k.createdAt, k.publishUntil]), [['k1', 'active', 5, null]]);
+      assert.equal(await store.keys.setStatus('k1', 'removed', 6), true, "the new 'removed' status is allowed");
+      await store.close();
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -12,6 +12,9 @@ import { randomBytes } from 'node:crypto';
 import type { Store, NewSession } from '../src/store/types.js';
 
 const h = () => randomBytes(32).toString('base64url');
+/** A successor with a fresh hash (and CSRF hash unless `null`). */
+const succ = (hash = h(), csrfHash: string | null = h(), nonce = h()) => ({ hash, csrfHash, nonce });
+const GRACE = 10_000;
 const T0 = 1_700_000_000_000;
 
 export interface StoreSuiteOptions {
@@ -102,11 +105,13 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store> | St
       const s = await session(u.id);
       const next = h();
       const csrf = h();
-      assert.equal(await store.sessions.rotateRefresh(s.id, s.refreshHash, next, csrf, T0 + 10), 'rotated');
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, s.refreshHash, succ(next, csrf), T0 + 10, GRACE), { outcome: 'rotated' });
       const got = await store.sessions.get(s.id);
       assert.equal(got?.refreshHash, next);
       assert.equal(got?.previousRefreshHash, s.refreshHash);
       assert.equal(got?.csrfHash, csrf);
+      assert.equal(got?.previousCsrfHash, s.csrfHash);
+      assert.equal(got?.rotatedAt, T0 + 10);
       assert.equal(got?.lastUsedAt, T0 + 10);
     });
 
@@ -115,38 +120,97 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store> | St
       const s = await session(u.id);
       const second = h();
       const third = h();
-      assert.equal(await store.sessions.rotateRefresh(s.id, s.refreshHash, second, null, T0 + 1), 'rotated');
-      assert.equal(await store.sessions.rotateRefresh(s.id, second, third, null, T0 + 2), 'rotated');
-      // The first hash is two rotations old: still detected.
-      assert.equal(await store.sessions.rotateRefresh(s.id, s.refreshHash, h(), null, T0 + 3), 'reused');
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, s.refreshHash, succ(second, null), T0 + 1, GRACE), { outcome: 'rotated' });
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, second, succ(third, null), T0 + 2, GRACE), { outcome: 'rotated' });
+      // The first hash is two rotations old: reuse even inside the grace window (only the last rotation has one).
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, s.refreshHash, succ(), T0 + 3, GRACE), { outcome: 'reused' });
       const got = await store.sessions.get(s.id);
       assert.equal(got?.revokedAt, T0 + 3);
       assert.equal(got?.revokeReason, 'refresh_reuse_detected');
       // Even the legitimate current hash is now dead.
-      assert.equal(await store.sessions.rotateRefresh(s.id, third, h(), null, T0 + 4), 'invalid');
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, third, succ(), T0 + 4, GRACE), { outcome: 'invalid' });
+      // And the theft is on the record.
+      const events = await store.securityEvents.list({ sessionId: s.id });
+      assert.deepEqual(events.map((e) => [e.type, e.userId, e.createdAt]), [['refresh_reuse_detected', u.id, T0 + 3]]);
+    });
+
+    it('grace window: the just-rotated hash answers "grace" with the stored nonce, changes nothing, and turns into reuse after the window', async () => {
+      const u = await user();
+      const s = await session(u.id);
+      const first = succ();
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, s.refreshHash, first, T0 + 100, GRACE), { outcome: 'rotated' });
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, s.refreshHash, succ(), T0 + 100 + GRACE, GRACE), { outcome: 'grace', nonce: first.nonce });
+      const got = await store.sessions.get(s.id);
+      assert.equal(got?.refreshHash, first.hash, 'a grace answer does not rotate again');
+      assert.equal(got?.revokedAt, null);
+      // A strict store call (grace 0) treats the same presentation as reuse.
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, s.refreshHash, succ(), T0 + 100 + GRACE + 1, GRACE), { outcome: 'reused' });
+      assert.equal((await store.sessions.get(s.id))?.revokeReason, 'refresh_reuse_detected');
     });
 
     it('rejects unknown hashes, unknown, expired and revoked sessions as invalid without revoking', async () => {
       const u = await user();
       const s = await session(u.id);
-      assert.equal(await store.sessions.rotateRefresh(s.id, h(), h(), null, T0), 'invalid');
+      const invalid = { outcome: 'invalid' };
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, h(), succ(), T0, GRACE), invalid);
       assert.equal((await store.sessions.get(s.id))?.revokedAt, null);
-      assert.equal(await store.sessions.rotateRefresh('missing', s.refreshHash, h(), null, T0), 'invalid');
-      assert.equal(await store.sessions.rotateRefresh(s.id, s.refreshHash, h(), null, s.expiresAt), 'invalid');
+      assert.deepEqual(await store.sessions.rotateRefresh('missing', s.refreshHash, succ(), T0, GRACE), invalid);
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, s.refreshHash, succ(), s.expiresAt, GRACE), invalid);
       assert.equal(await store.sessions.revoke(s.id, 'logout', T0), true);
       assert.equal(await store.sessions.revoke(s.id, 'logout', T0), false);
-      assert.equal(await store.sessions.rotateRefresh(s.id, s.refreshHash, h(), null, T0), 'invalid');
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, s.refreshHash, succ(), T0, GRACE), invalid);
+      assert.equal((await store.securityEvents.list({ sessionId: s.id })).length, 0);
       assert.equal((await store.sessions.get(s.id))?.revokeReason, 'logout');
     });
 
-    it('concurrent refreshes with one token mint exactly one successor', async () => {
+    it('concurrent refreshes with one token mint exactly one successor; the rest get its nonce', async () => {
       const u = await user();
       const s = await session(u.id);
-      const results = await Promise.all(
-        Array.from({ length: 20 }, () => store.sessions.rotateRefresh(s.id, s.refreshHash, h(), null, T0 + 1)),
-      );
-      assert.equal(results.filter((r) => r === 'rotated').length, 1);
-      assert.ok(results.every((r) => r === 'rotated' || r === 'reused' || r === 'invalid'));
+      const candidates = Array.from({ length: 20 }, () => succ());
+      const results = await Promise.all(candidates.map((c) => store.sessions.rotateRefresh(s.id, s.refreshHash, c, T0 + 1, GRACE)));
+      const winners = results.flatMap((r, i) => (r.outcome === 'rotated' ? [candidates[i]!] : []));
+      assert.equal(winners.length, 1);
+      const winner = winners[0]!;
+      for (const r of results) assert.ok(r.outcome === 'rotated' || (r.outcome === 'grace' && r.nonce === winner.nonce), JSON.stringify(r));
+      const got = await store.sessions.get(s.id);
+      assert.equal(got?.refreshHash, winner.hash);
+      assert.equal(got?.revokedAt, null);
+    });
+
+    it('with a zero grace window (strict) concurrent refreshes mint one successor and the rest count as reuse', async () => {
+      const u = await user();
+      const s = await session(u.id);
+      const results = await Promise.all(Array.from({ length: 5 }, () => store.sessions.rotateRefresh(s.id, s.refreshHash, succ(), T0 + 1, 0)));
+      assert.equal(results.filter((r) => r.outcome === 'rotated').length, 1);
+      // The first loser revokes the session; the others then find it revoked.
+      assert.equal(results.filter((r) => r.outcome === 'reused').length, 1);
+      assert.equal(results.filter((r) => r.outcome === 'invalid').length, 3);
+      assert.equal((await store.sessions.get(s.id))?.revokeReason, 'refresh_reuse_detected');
+    });
+
+    it('records and lists security events', async () => {
+      await store.securityEvents.record({ type: 'a', userId: 'u1', sessionId: 's1', detail: { n: 1 } }, T0);
+      await store.securityEvents.record({ type: 'b', userId: null, sessionId: null }, T0 + 1);
+      assert.deepEqual((await store.securityEvents.list()).map((e) => [e.type, e.detail]), [['a', { n: 1 }], ['b', {}]]);
+      assert.deepEqual((await store.securityEvents.list({ type: 'b' })).map((e) => e.type), ['b']);
+      assert.deepEqual((await store.securityEvents.list({ sessionId: 's1' })).map((e) => e.type), ['a']);
+    });
+
+    it('revocation log: append returns increasing seqs, since() skips expired entries, prune() drops them', async () => {
+      assert.equal(await store.revocations.latestSeq(), 0);
+      const a = await store.revocations.append({ sid: 's1', exp: 100, reason: 'logout' }, T0);
+      const b = await store.revocations.append({ sid: 's2', exp: 200, reason: 'logout_all' }, T0);
+      const c = await store.revocations.append({ sid: 's3', exp: 300, reason: 'refresh_reuse_detected' }, T0);
+      assert.ok(a < b && b < c);
+      assert.equal(await store.revocations.latestSeq(), c);
+      assert.deepEqual((await store.revocations.since(0, 150, 10)).map((r) => [r.sid, r.exp, r.reason]), [['s2', 200, 'logout_all'], ['s3', 300, 'refresh_reuse_detected']]);
+      assert.deepEqual((await store.revocations.since(b, 0, 10)).map((r) => r.sid), ['s3']);
+      assert.deepEqual((await store.revocations.since(0, 0, 1)).map((r) => r.sid), ['s1']);
+      assert.equal(await store.revocations.prune(250), 2);
+      assert.deepEqual((await store.revocations.since(0, 0, 10)).map((r) => r.sid), ['s3']);
+      assert.equal(await store.revocations.latestSeq(), c, 'pruning never moves the cursor back');
+      const d = await store.revocations.append({ sid: 's4', exp: 400, reason: 'logout' }, T0);
+      assert.ok(d > c);
     });
 
     it('revokes all sessions of one user only', async () => {
@@ -172,24 +236,40 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store> | St
       };
     }
 
-    it('concurrent rotations of one token from several connections mint exactly one successor', async () => {
+    it('concurrent rotations of one token from several connections mint exactly one successor; the rest get its nonce (grace)', async () => {
       const u = await user();
       const s = await session(u.id);
       const conns = await connections(3);
       try {
-        const attempts = Array.from({ length: 40 }, () => h());
+        const attempts = Array.from({ length: 40 }, () => succ());
         const results = await Promise.all(
-          attempts.map((next, i) => conns.all[i % conns.all.length]!.sessions.rotateRefresh(s.id, s.refreshHash, next, null, T0 + 1)),
+          attempts.map((next, i) => conns.all[i % conns.all.length]!.sessions.rotateRefresh(s.id, s.refreshHash, next, T0 + 1, GRACE)),
         );
-        assert.equal(results.filter((r) => r === 'rotated').length, 1);
-        const winner = attempts[results.indexOf('rotated')];
+        const winners = results.flatMap((r, i) => (r.outcome === 'rotated' ? [attempts[i]!] : []));
+        assert.equal(winners.length, 1);
+        const winner = winners[0]!;
+        for (const r of results) assert.ok(r.outcome === 'rotated' || (r.outcome === 'grace' && r.nonce === winner.nonce), JSON.stringify(r));
         const after = await store.sessions.get(s.id);
-        // Exactly one successor: the current hash is the winner's; the losers were taken as reuse
-        // (the session is revoked) or found it already revoked — never a second live secret.
-        assert.equal(after?.refreshHash, winner);
+        assert.equal(after?.refreshHash, winner.hash);
         assert.equal(after?.previousRefreshHash, s.refreshHash);
-        assert.ok(results.every((r) => r === 'rotated' || r === 'reused' || r === 'invalid'));
-        if (results.some((r) => r === 'reused')) assert.equal(after?.revokeReason, 'refresh_reuse_detected');
+        assert.equal(after?.revokedAt, null);
+      } finally {
+        await conns.close();
+      }
+    });
+
+    it('strict (grace 0): concurrent rotations from several connections never leave two live secrets', async () => {
+      const u = await user();
+      const s = await session(u.id);
+      const conns = await connections(3);
+      try {
+        const attempts = Array.from({ length: 30 }, () => succ());
+        const results = await Promise.all(
+          attempts.map((next, i) => conns.all[i % conns.all.length]!.sessions.rotateRefresh(s.id, s.refreshHash, next, T0 + 1, 0)),
+        );
+        assert.equal(results.filter((r) => r.outcome === 'rotated').length, 1);
+        assert.ok(results.every((r) => r.outcome === 'rotated' || r.outcome === 'reused' || r.outcome === 'invalid'));
+        if (results.some((r) => r.outcome === 'reused')) assert.equal((await store.sessions.get(s.id))?.revokeReason, 'refresh_reuse_detected');
       } finally {
         await conns.close();
       }
@@ -216,7 +296,7 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store> | St
       const edge = await session(u.id, { expiresAt: T0 + 2000 });
       const live = await session(u.id, { expiresAt: T0 + 3000 });
       const revokedLive = await session(u.id, { expiresAt: T0 + 3000 });
-      assert.equal(await store.sessions.rotateRefresh(old.id, old.refreshHash, h(), null, T0 + 10), 'rotated');
+      assert.deepEqual(await store.sessions.rotateRefresh(old.id, old.refreshHash, succ(), T0 + 10, GRACE), { outcome: 'rotated' });
       await store.sessions.revoke(revokedLive.id, 'logout', T0 + 20);
       assert.equal(await store.sessions.deleteExpired(T0 + 2000), 2);
       assert.equal(await store.sessions.get(old.id), null);
@@ -225,7 +305,7 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store> | St
       // Revoked but not yet expired sessions stay (devices list, reuse detection).
       assert.equal((await store.sessions.get(revokedLive.id))?.revokeReason, 'logout');
       // A replay of a deleted session's old secret is just invalid.
-      assert.equal(await store.sessions.rotateRefresh(old.id, old.refreshHash, h(), null, T0 + 2001), 'invalid');
+      assert.deepEqual(await store.sessions.rotateRefresh(old.id, old.refreshHash, succ(), T0 + 2001, GRACE), { outcome: 'invalid' });
       assert.equal(await store.sessions.deleteExpired(T0 + 2000), 0);
       assert.equal((await store.sessions.listForUser(u.id)).length, 2);
     });

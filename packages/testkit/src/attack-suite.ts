@@ -52,6 +52,11 @@ export interface AttackTarget {
   readonly algorithms?: readonly string[];
   /** Deliveries to test (default both). */
   readonly deliveries?: readonly AttackDelivery[];
+  /**
+   * Send every case this many times (default 1). Use 2 for verifiers with a verified-token cache:
+   * the second answer comes from the cache path and must be the same.
+   */
+  readonly repeat?: number;
   /** Classes that do not apply to this target (say why at the call site). */
   readonly skipClasses?: readonly AttackClass[];
   /** Runs after every case: throws if protected state changed although every attack was refused. */
@@ -234,8 +239,10 @@ export function runAttackSuite(name: string, makeTarget: MakeAttackTarget, optio
         const failures: string[] = [];
         for (const attack of mine) {
           for (const delivery of target.deliveries ?? ['bearer', 'cookie']) {
-            const failure = await run(attack, delivery);
-            if (failure !== undefined) failures.push(failure);
+            for (let round = 0; round < (target.repeat ?? 1); round++) {
+              const failure = await run(attack, delivery);
+              if (failure !== undefined) failures.push(round === 0 ? failure : `${failure} [repeat ${round + 1}]`);
+            }
           }
         }
         assert.deepEqual(failures, [], `${failures.length} of ${mine.length} ${cls} cases failed:\n${failures.join('\n')}`);

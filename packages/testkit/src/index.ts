@@ -1,6 +1,6 @@
 /**
- * `@latchkey/testkit`: test keys, a token factory that also forges, and the shared adapter
- * conformance suite.
+ * `@latchkey/testkit`: test keys, a token factory that also forges, the shared adapter conformance
+ * suite and the shared hostile-URL suite.
  * @packageDocumentation
  */
 export { generateKeyPair, keyPairFromPrivateJwk } from './keys.js';
@@ -26,3 +26,5 @@ export type {
 } from './attack-suite.js';
 export { attackCases, makeHostileKeys, weakRsaJwks } from './attack-cases.js';
 export type { AttackCase, AttackClass, CaseClock, HostileKeys } from './attack-cases.js';
+export { runHostileUrlSuite, hostileRequests, sendRawRequest, assertWireError } from './hostile-urls.js';
+export type { HostileRequest, HostileUrlApp, HostileUrlSuiteOptions, RawResponse } from './hostile-urls.js';

@@ -24,31 +24,30 @@ export function checkSameSite(headers: HeadersLike, trustedOrigins: readonly str
   if (trustedOrigins !== undefined && !trustedOrigins.includes(o)) throw new CrossSiteRequestError();
 }
 
-const encoder = new TextEncoder();
-
-async function digest(value: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(value)));
-}
-
-/**
- * Compares two strings in time independent of where they differ: both are hashed to equal-length
- * digests first, then every byte is compared.
- */
-export async function timingSafeEqual(a: string, b: string): Promise<boolean> {
-  const [da, db] = await Promise.all([digest(a), digest(b)]);
-  let diff = 0;
-  for (let i = 0; i < da.length; i++) diff |= (da[i] ?? 0) ^ (db[i] ?? 0);
-  return diff === 0;
-}
+/** Constant-time secret comparison, from the crypto backend. */
+export type SecretsEqual = (a: string, b: string) => boolean | Promise<boolean>;
 
 /**
  * The `X-CSRF-Token` header must equal the token's `csrf` claim. A missing header, or a token
- * without the claim, is a failure: "both missing" must never count as a match.
+ * without the claim, is a failure: "both missing" must never count as a match. Runs on every
+ * request: it depends on the request, so it is never cached with the token. Synchronous when the
+ * backend's comparison is.
  */
-export async function checkCsrf(headers: HeadersLike, claims: Readonly<Record<string, unknown>>): Promise<void> {
+export function checkCsrf(
+  headers: HeadersLike,
+  claims: Readonly<Record<string, unknown>>,
+  secretsEqual: SecretsEqual,
+): void | Promise<void> {
   const presented = headerValue(headers, CSRF_HEADER);
   if (presented === undefined || presented.length === 0) throw new CsrfTokenMissingError();
   const expected = claims[CSRF_CLAIM];
   if (typeof expected !== 'string' || expected.length === 0) throw new CsrfTokenMismatchError();
-  if (!(await timingSafeEqual(presented, expected))) throw new CsrfTokenMismatchError();
+  const equal = secretsEqual(presented, expected);
+  if (typeof equal === 'boolean') {
+    if (!equal) throw new CsrfTokenMismatchError();
+    return;
+  }
+  return equal.then((same) => {
+    if (!same) throw new CsrfTokenMismatchError();
+  });
 }

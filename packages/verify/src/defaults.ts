@@ -24,6 +24,11 @@ export const DEFAULTS = Object.freeze({
   jwksCooldownMs: 30_000,
   /** Largest accepted token, bytes (256..65536): refuses oversized input before any parsing. */
   maxTokenBytes: 8192,
+  /**
+   * Verified-token cache. 10,000 entries cover a busy service's live tokens (each lives minutes);
+   * 32 MiB bounds memory whatever the token sizes (a typical entry holds ~1.3 KB).
+   */
+  tokenCache: Object.freeze({ enabled: true, maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 }),
 });
 
 /** The access-token cookie (architecture.md: names fixed across the system). */

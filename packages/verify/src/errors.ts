@@ -147,6 +147,24 @@ export class KeysUnavailableError extends LatchkeyError {
   static override readonly description = 'The token signing keys are unavailable, try again later';
 }
 
+/** The revocation check (`isRevoked`) failed: whether the token is revoked is unknown, so refuse. */
+export class RevocationUnavailableError extends LatchkeyError {
+  static override readonly code = 'revocation_unavailable';
+  static override readonly status = 503;
+  static override readonly description = 'Token revocation cannot be checked right now, try again later';
+}
+
+/**
+ * The verifier follows a revocation feed with `failurePolicy: 'closed'` and has lost it (or not reached
+ * it yet) for longer than `failClosedAfterMs`: it cannot tell whether the token was revoked. Not the
+ * caller's fault; retry later.
+ */
+export class RevocationFeedUnavailableError extends LatchkeyError {
+  static override readonly code = 'revocation_feed_unavailable';
+  static override readonly status = 503;
+  static override readonly description = 'Token revocation status is unavailable, try again later';
+}
+
 /** A cookie-authenticated unsafe request came from another site (`Sec-Fetch-Site`/`Origin`). */
 export class CrossSiteRequestError extends LatchkeyError {
   static override readonly code = 'cross_site_request';

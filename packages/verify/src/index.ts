@@ -4,7 +4,27 @@
  */
 export { createVerifier, resolveVerifier } from './create-verifier.js';
 export type { AuthenticateInput, Verifier, VerifierInput } from './create-verifier.js';
-export type { VerifierOptions, ResolvedOptions, FetchLike } from './options.js';
+export type {
+  VerifierOptions,
+  ResolvedOptions,
+  ResolvedRevocationOptions,
+  FetchLike,
+  RevocationCheck,
+  TokenCacheOptions,
+  ResolvedTokenCacheOptions,
+} from './options.js';
+export { httpRevocationTransport } from './revocation-http-transport.js';
+export type { RevocationFollower } from './revocation-follower.js';
+export type {
+  RevocationEntry,
+  RevocationFailurePolicy,
+  RevocationLogEvent,
+  RevocationOptions,
+  RevocationState,
+  RevocationStatus,
+  RevocationTransport,
+  RevocationTransportHandlers,
+} from './revocation-types.js';
 export type { HeadersLike } from './headers.js';
 export type { AccessTokenClaims, Principal } from './claims.js';
 export { hasScopes, assertScopes, assertUserSession } from './claims.js';
@@ -28,6 +48,8 @@ export {
   TokenClaimInvalidError,
   TokenRevokedError,
   KeysUnavailableError,
+  RevocationUnavailableError,
+  RevocationFeedUnavailableError,
   CrossSiteRequestError,
   CsrfTokenMissingError,
   CsrfTokenMismatchError,

@@ -1,9 +1,35 @@
 import { base64url, type JSONWebKeySet } from 'jose';
+import type { AccessTokenClaims } from './claims.js';
 import { ConfigError } from './errors.js';
 import { DEFAULTS, SUPPORTED_ALGORITHMS, type Algorithm } from './defaults.js';
+import type { RevocationFailurePolicy, RevocationLogEvent, RevocationOptions, RevocationTransport } from './revocation-types.js';
 
 /** A `fetch`-compatible function (used for the JWKS request). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+/**
+ * Decides whether verified claims have been revoked (e.g. their `sid` is on a revocation feed).
+ * Called after every successful verification, cache hits included. Throwing fails closed with
+ * `revocation_unavailable` (503). Keep it fast and synchronous where possible.
+ */
+export type RevocationCheck = (claims: AccessTokenClaims) => boolean | Promise<boolean>;
+
+/** The verified-token cache (a feature object so it can grow). */
+export interface TokenCacheOptions {
+  /** Default true. */
+  enabled?: boolean;
+  /** Most tokens kept, 1..10000000 (default 10000). */
+  maxEntries?: number;
+  /** Approximate memory bound in bytes, 65536..17179869184 (default 33554432, 32 MiB). */
+  maxBytes?: number;
+}
+
+/** {@link TokenCacheOptions} after validation. */
+export interface ResolvedTokenCacheOptions {
+  readonly enabled: boolean;
+  readonly maxEntries: number;
+  readonly maxBytes: number;
+}
 
 /**
  * Options of {@link createVerifier}. `issuer`, `audience` and one of `jwksUri`/`jwks` are required.
@@ -46,6 +72,32 @@ export interface VerifierOptions {
   jwksCooldownMs?: number;
   /** Largest accepted token in bytes, 256..65536 (default 8192). */
   maxTokenBytes?: number;
+  /**
+   * Cache of verified tokens keyed on the whole token: a token seen again skips the signature, but
+   * `exp`/`nbf`/`iat` (with skew) and `isRevoked` are checked on every hit, and entries die with a
+   * key-set change. `{ enabled: false }` turns it off. CSRF and same-site checks are never cached.
+   */
+  tokenCache?: TokenCacheOptions;
+  /** Revocation hook, see {@link RevocationCheck}. */
+  isRevoked?: RevocationCheck;
+  /**
+   * Follow a revocation feed and refuse revoked sessions' tokens (`token_revoked`) within about a
+   * second of logout. Starts when the verifier is created; call `verifier.close()` to stop it.
+   */
+  revocation?: RevocationOptions;
+}
+
+/** Revocation options after validation. */
+export interface ResolvedRevocationOptions {
+  readonly url: URL | undefined;
+  readonly token: string | undefined;
+  readonly transport: RevocationTransport | undefined;
+  readonly failurePolicy: RevocationFailurePolicy;
+  readonly failClosedAfterMs: number;
+  readonly reconnectMinMs: number;
+  readonly reconnectMaxMs: number;
+  readonly idleTimeoutMs: number;
+  readonly log: (event: RevocationLogEvent) => void;
 }
 
 /** Options after validation and defaults, frozen. */
@@ -64,13 +116,64 @@ export interface ResolvedOptions {
   readonly jwksCacheMaxAgeMs: number;
   readonly jwksCooldownMs: number;
   readonly maxTokenBytes: number;
+  readonly revocation: ResolvedRevocationOptions | undefined;
+  readonly tokenCache: ResolvedTokenCacheOptions;
+  readonly isRevoked: RevocationCheck | undefined;
 }
 
 const KNOWN_KEYS: ReadonlySet<string> = new Set([
   'issuer', 'audience', 'jwksUri', 'jwks', 'algorithms', 'clockSkewSeconds',
   'maxTokenLifetimeSeconds', 'trustedOrigins', 'fetch', 'now', 'jwksTimeoutMs',
-  'jwksCacheMaxAgeMs', 'jwksCooldownMs', 'maxTokenBytes',
+  'jwksCacheMaxAgeMs', 'jwksCooldownMs', 'maxTokenBytes', 'tokenCache', 'isRevoked', 'revocation',
 ]);
+
+const REVOCATION_KEYS: ReadonlySet<string> = new Set([
+  'url', 'token', 'transport', 'failurePolicy', 'failClosedAfterMs', 'reconnectMinMs', 'reconnectMaxMs', 'idleTimeoutMs', 'log',
+]);
+
+function resolveRevocation(value: unknown): ResolvedRevocationOptions | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('revocation', 'must be an object');
+  const r = value as Record<string, unknown>;
+  for (const key of Object.keys(r)) {
+    if (!REVOCATION_KEYS.has(key)) fail(`revocation.${key}`, 'unknown option');
+  }
+  let url: URL | undefined;
+  if (r['url'] !== undefined) {
+    try {
+      url = new URL(r['url'] instanceof URL ? r['url'].href : nonEmptyString('revocation.url', r['url']));
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      fail('revocation.url', 'must be an absolute URL');
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') fail('revocation.url', 'must be an http(s) URL');
+  }
+  const transport = r['transport'];
+  if (transport !== undefined && (typeof transport !== 'object' || transport === null || typeof (transport as RevocationTransport).connect !== 'function')) {
+    fail('revocation.transport', 'must be a RevocationTransport ({ name, connect })');
+  }
+  if ((url === undefined) === (transport === undefined)) fail('revocation.url', 'exactly one of "url" and "transport" must be set');
+  const token = r['token'] === undefined ? undefined : nonEmptyString('revocation.token', r['token']);
+  if (token !== undefined && !/^[\x21-\x7e]+$/.test(token)) fail('revocation.token', 'must be printable ASCII without spaces');
+  const policy = r['failurePolicy'] ?? 'open';
+  if (policy !== 'open' && policy !== 'closed') fail('revocation.failurePolicy', 'must be "open" or "closed"');
+  const reconnectMinMs = boundedNumber('revocation.reconnectMinMs', r['reconnectMinMs'], 250, 10, 60_000, true);
+  const reconnectMaxMs = boundedNumber('revocation.reconnectMaxMs', r['reconnectMaxMs'], Math.max(10_000, reconnectMinMs), 10, 300_000, true);
+  if (reconnectMaxMs < reconnectMinMs) fail('revocation.reconnectMaxMs', 'must not be below reconnectMinMs');
+  return Object.freeze({
+    url,
+    token,
+    transport: transport as RevocationTransport | undefined,
+    failurePolicy: policy,
+    failClosedAfterMs: boundedNumber('revocation.failClosedAfterMs', r['failClosedAfterMs'], 5000, 0, 300_000, true),
+    reconnectMinMs,
+    reconnectMaxMs,
+    idleTimeoutMs: boundedNumber('revocation.idleTimeoutMs', r['idleTimeoutMs'], 45_000, 1000, 600_000, true),
+    log: optionalFunction<(event: RevocationLogEvent) => void>('revocation.log', r['log']) ?? (() => {}),
+  });
+}
+
+const TOKEN_CACHE_KEYS: ReadonlySet<string> = new Set(['enabled', 'maxEntries', 'maxBytes']);
 
 function fail(option: string, why: string): never {
   throw new ConfigError(`Invalid verifier option "${option}": ${why}`);
@@ -188,6 +291,25 @@ function resolveTrustedOrigins(value: unknown): readonly string[] | undefined {
   );
 }
 
+function resolveTokenCache(value: unknown): ResolvedTokenCacheOptions {
+  const d = DEFAULTS.tokenCache;
+  if (value === undefined) return d;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    fail('tokenCache', 'must be an object ({ enabled, maxEntries, maxBytes })');
+  }
+  const o = value as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!TOKEN_CACHE_KEYS.has(key)) fail(`tokenCache.${key}`, 'unknown option');
+  }
+  const enabled = o['enabled'] ?? d.enabled;
+  if (typeof enabled !== 'boolean') fail('tokenCache.enabled', 'must be a boolean');
+  return Object.freeze({
+    enabled,
+    maxEntries: boundedNumber('tokenCache.maxEntries', o['maxEntries'], d.maxEntries, 1, 10_000_000, true),
+    maxBytes: boundedNumber('tokenCache.maxBytes', o['maxBytes'], d.maxBytes, 65_536, 17_179_869_184, true),
+  });
+}
+
 /** Validates options once, applies defaults and freezes the result. Throws {@link ConfigError}. */
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -218,5 +340,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     jwksCacheMaxAgeMs: boundedNumber('jwksCacheMaxAgeMs', o['jwksCacheMaxAgeMs'], DEFAULTS.jwksCacheMaxAgeMs, 0, 86_400_000, false),
     jwksCooldownMs: boundedNumber('jwksCooldownMs', o['jwksCooldownMs'], DEFAULTS.jwksCooldownMs, 0, 86_400_000, false),
     maxTokenBytes: boundedNumber('maxTokenBytes', o['maxTokenBytes'], DEFAULTS.maxTokenBytes, 256, 65_536, true),
+    revocation: resolveRevocation(o['revocation']),
+    tokenCache: resolveTokenCache(o['tokenCache']),
+    isRevoked: optionalFunction<RevocationCheck>('isRevoked', o['isRevoked']),
   });
 }

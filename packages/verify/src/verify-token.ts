@@ -1,6 +1,7 @@
-import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { ACCESS_TOKEN_TYP } from './defaults.js';
+import { errors } from 'jose';
 import type { AccessTokenClaims } from './claims.js';
+import { checkClaims, decodeClaims } from './check-claims.js';
+import type { CryptoBackend } from './crypto-backend.js';
 import {
   LatchkeyError,
   TokenAlgorithmNotAllowedError,
@@ -11,11 +12,9 @@ import {
   TokenNotYetValidError,
   TokenSignatureInvalidError,
 } from './errors.js';
-import { inspectToken } from './inspect-token.js';
+import { inspectToken, type HeaderCache } from './inspect-token.js';
+import type { KeySet } from './key-set.js';
 import type { ResolvedOptions } from './options.js';
-
-// RFC 9068 §2.2 required claims.
-const REQUIRED_CLAIMS = ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'];
 
 /** Maps whatever jose threw to our catalogue; the message names the claim, never its value. */
 function mapJoseError(err: unknown): LatchkeyError {
@@ -36,55 +35,24 @@ function mapJoseError(err: unknown): LatchkeyError {
   return new TokenSignatureInvalidError('The access token signature could not be verified', { cause: err });
 }
 
-function claimError(claim: string, why: string): TokenClaimInvalidError {
-  return new TokenClaimInvalidError(`The access token claim "${claim}" ${why}`);
-}
-
-function checkClaimTypes(p: Record<string, unknown>): void {
-  for (const name of ['sub', 'jti', 'client_id']) {
-    const v = p[name];
-    if (typeof v !== 'string' || v.length === 0) throw claimError(name, 'must be a non-empty string');
-  }
-  for (const name of ['scope', 'sid', 'csrf']) {
-    if (Object.hasOwn(p, name) && typeof p[name] !== 'string') throw claimError(name, 'must be a string');
-  }
-  if (Object.hasOwn(p, 'roles')) {
-    const roles = p['roles'];
-    if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) {
-      throw claimError('roles', 'must be an array of strings');
-    }
-  }
-}
+/** Verifies one token (no cache, no revocation): claims, or a thrown {@link LatchkeyError}. */
+export type TokenVerifier = (token: string) => Promise<AccessTokenClaims>;
 
 /**
- * Verifies one access token in a fixed order: size and shape → JOSE header → key by `kid` →
- * signature → claims (`typ`, `iss`, `aud`, `exp`/`nbf` with skew, required claims) → lifetime.
- * Throws a {@link LatchkeyError}; never anything else.
+ * Builds the cold verification path, in a fixed order: size and shape → JOSE header → key by `kid`
+ * → signature (the backend) → claims (`iss`, `aud`, `exp`/`nbf` with skew, required claims, types)
+ * → lifetime. Nothing in the payload is looked at before the signature has verified.
  */
-export async function verifyToken(token: string, options: ResolvedOptions, getKey: JWTVerifyGetKey): Promise<AccessTokenClaims> {
-  try {
-    inspectToken(token, options.algorithms, options.maxTokenBytes);
-    const nowMs = options.now();
-    const { payload } = await jwtVerify(token, getKey, {
-      algorithms: [...options.algorithms],
-      typ: ACCESS_TOKEN_TYP,
-      issuer: options.issuer,
-      audience: [...options.audience],
-      clockTolerance: options.clockSkewSeconds,
-      requiredClaims: REQUIRED_CLAIMS,
-      currentDate: new Date(nowMs),
-    });
-    const p = payload as Record<string, unknown>;
-    checkClaimTypes(p);
-    const exp = p['exp'] as number;
-    const iat = p['iat'] as number;
-    const now = Math.floor(nowMs / 1000);
-    if (iat > now + options.clockSkewSeconds) throw new TokenNotYetValidError('The access token was issued in the future');
-    if (exp - iat > options.maxTokenLifetimeSeconds) {
-      throw claimError('exp', 'is too far after "iat" (token lifetime exceeds the allowed maximum)');
+export function createTokenVerifier(options: ResolvedOptions, keys: KeySet, backend: CryptoBackend): TokenVerifier {
+  const headerCache: HeaderCache = new Map();
+  const checkSignature = backend.createSignatureCheck(keys, options.algorithms);
+  return async (token) => {
+    try {
+      const parts = inspectToken(token, options.algorithms, options.maxTokenBytes, headerCache);
+      const payload = decodeClaims(await checkSignature(parts));
+      return checkClaims(payload, options, options.now());
+    } catch (err) {
+      throw mapJoseError(err);
     }
-    return Object.freeze(payload) as AccessTokenClaims;
-  } catch (err) {
-    throw mapJoseError(err);
-  }
+  };
 }

@@ -1,15 +1,23 @@
 import { runAttackSuite, type AttackTarget, type MakeAttackTarget } from '@latchkey/testkit';
-import { createVerifier, errorResponse, type VerifierOptions } from '../src/index.js';
+import { createVerifierWith } from '../src/create-verifier.js';
+import type { CryptoBackend } from '../src/crypto-backend.js';
+import { backend as nodeBackend } from '../src/crypto-backend-node.js';
+import { backend as webBackend } from '../src/crypto-backend-web.js';
+import { errorResponse, type VerifierOptions } from '../src/index.js';
 
 /**
  * The verification core under the shared attack suite, in every configuration a service can run it
- * in. Each configuration is one verifier; `handlerRan` is "authenticate resolved".
+ * in: each crypto backend (node:crypto KeyObjects, jose over WebCrypto), with and without the
+ * verified-token cache (with it, every case is sent twice so the second answer takes the cache path),
+ * and a narrowed allow-list. `handlerRan` is "authenticate resolved".
  */
-function coreTarget(extra: Partial<VerifierOptions> = {}): MakeAttackTarget {
+function coreTarget(backend: CryptoBackend, extra: Partial<VerifierOptions> = {}): MakeAttackTarget {
   return async ({ verifierOptions }) => {
-    const verifier = createVerifier({ ...(verifierOptions as VerifierOptions), ...extra });
+    const verifier = createVerifierWith({ ...(verifierOptions as VerifierOptions), ...extra }, backend);
+    const cached = extra.tokenCache?.enabled !== false;
     const target: AttackTarget = {
       honoursClock: true,
+      repeat: cached ? 2 : 1,
       ...(extra.algorithms === undefined ? {} : { algorithms: extra.algorithms }),
       async send(request) {
         try {
@@ -20,11 +28,14 @@ function coreTarget(extra: Partial<VerifierOptions> = {}): MakeAttackTarget {
           return { status, code: body.error, handlerRan: false };
         }
       },
-      close: async () => {},
+      close: async () => verifier.close(),
     };
     return target;
   };
 }
 
-runAttackSuite('verify core (remote JWKS, default backend)', coreTarget(), { configurable: true });
-runAttackSuite('verify core (remote JWKS, ES256 only)', coreTarget({ algorithms: ['ES256'] }));
+for (const [name, backend] of [['node:crypto', nodeBackend], ['jose/WebCrypto', webBackend]] as const) {
+  runAttackSuite(`verify core (${name} backend, token cache on)`, coreTarget(backend), { configurable: true });
+  runAttackSuite(`verify core (${name} backend, token cache off)`, coreTarget(backend, { tokenCache: { enabled: false } }));
+  runAttackSuite(`verify core (${name} backend, ES256-only allow-list)`, coreTarget(backend, { algorithms: ['ES256'] }));
+}

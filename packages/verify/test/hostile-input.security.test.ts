@@ -48,13 +48,54 @@ it('random mutations of a valid token are refused with coded 401s', async () => 
   );
 });
 
-it('the verification core imports nothing but jose and its own modules (web-platform APIs only)', () => {
-  const dir = new URL('../../src/', import.meta.url);
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
-    const text = readFileSync(new URL(file, dir), 'utf8');
-    for (const m of text.matchAll(/from\s+['"]([^'"]+)['"]/g)) {
-      const spec = m[1] ?? '';
-      assert.ok(spec === 'jose' || spec.startsWith('./'), `${file} imports ${spec}`);
+// The portable core: what a bundler or runtime without the `node` condition loads. It must import
+// nothing but jose and its own modules, and use no Node globals; node:crypto lives only behind the
+// `#crypto-backend` seam (package.json `imports`), in crypto-backend-node.
+const distSrc = new URL('../src/', import.meta.url);
+const NODE_BACKEND = 'crypto-backend-node.js';
+const importsMap = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  imports: Record<string, Record<string, string>>;
+}).imports;
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(new URL(file, distSrc), 'utf8');
+  return [...text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((m) => m[1] ?? '');
+}
+
+it('the crypto backend seam: node condition → node:crypto backend, anything else → the jose/WebCrypto backend', () => {
+  const seam = importsMap['#crypto-backend'];
+  assert.ok(seam !== undefined);
+  assert.deepEqual(Object.keys(seam), ['types', 'node', 'default']);
+  assert.equal(seam['node'], `./dist/src/${NODE_BACKEND}`);
+  assert.equal(seam['default'], './dist/src/crypto-backend-web.js');
+});
+
+it('the portable verification core imports nothing but jose and its own modules (web-platform APIs only)', () => {
+  const files = readdirSync(distSrc).filter((f) => f.endsWith('.js'));
+  assert.ok(files.length >= 15, `found the compiled core (${files.length} files)`);
+  // Walk the module graph a non-Node runtime loads, from the package entry point.
+  const seen = new Set<string>();
+  const queue = ['index.js'];
+  while (queue.length > 0) {
+    const file = queue.pop() as string;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    assert.notEqual(file, NODE_BACKEND, 'the node backend is reachable only through the "node" condition');
+    for (const spec of importsOf(file)) {
+      if (spec === 'jose') continue;
+      if (spec === '#crypto-backend') queue.push((importsMap['#crypto-backend']?.['default'] ?? '').replace('./dist/src/', ''));
+      else if (spec.startsWith('./')) queue.push(spec.slice(2));
+      else assert.fail(`${file} imports ${spec}`);
     }
+    const code = readFileSync(new URL(file, distSrc), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+    assert.doesNotMatch(code, /\b(Buffer|process|require)\b/, `${file} uses a Node global`);
+  }
+  assert.ok(seen.has('crypto-backend-web.js') && seen.has('verify-token.js') && seen.has('check-claims.js'));
+  // Modules outside the graph are the node backend and type-only modules (nothing at run time).
+  for (const file of files.filter((f) => !seen.has(f) && f !== NODE_BACKEND)) {
+    assert.match(readFileSync(new URL(file, distSrc), 'utf8'), /^export \{\};\s*(\/\/# sourceMappingURL=.*)?\s*$/, `${file} is type-only`);
+  }
+  for (const spec of importsOf(NODE_BACKEND)) {
+    assert.ok(spec === 'node:crypto' || spec.startsWith('./'), `${NODE_BACKEND} imports ${spec}`);
   }
 });

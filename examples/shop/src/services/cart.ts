@@ -1,8 +1,9 @@
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type onRequestAsyncHookHandler } from 'fastify';
 import { latchkeyFastify } from '@latchkey/fastify';
-import type { Principal } from '@latchkey/verify';
+import { createVerifier, type Principal } from '@latchkey/verify';
 import { cartView } from '../cart-view.js';
-import { errorBody, ShopError, toShopError } from '../errors.js';
+import { errorBody, notFound, ShopError, toShopError } from '../errors.js';
+import { fastifyErrorOptions } from '../http-errors.js';
 import { isMain, portFromEnv, runMain } from '../runtime.js';
 import { CartStore } from '../store/cart-store.js';
 import { MAX_QUANTITY, PRODUCT_ID_PATTERN, parseProductId } from '../validate.js';
@@ -25,15 +26,58 @@ const productParams = {
 } as const;
 
 /**
+ * How the cart routes authenticate: an `onRequest` hook, and the subject of an authenticated request.
+ * The service uses Latchkey; `npm run bench` swaps in "no authentication" and `@fastify/jwt` to
+ * measure the same routes side by side.
+ */
+export interface CartAuth {
+  readonly requireAuth: onRequestAsyncHookHandler;
+  readonly subject: (request: FastifyRequest) => string;
+  /** Hooks guarding the service-to-service endpoint; without them the endpoint is not registered. */
+  readonly serviceReader?: readonly onRequestAsyncHookHandler[];
+}
+
+/**
  * The cart service (Fastify + `@latchkey/fastify`): every `/api/cart*` request is authenticated before
  * its body is even parsed; unsafe methods need the CSRF header for cookie credentials (the adapter's
  * job). Only `application/json` bodies are accepted, so a cross-site HTML form cannot post here.
  */
 export async function buildCartService(options: CartServiceOptions): Promise<FastifyInstance> {
+  return buildCartApp(options, async (app) => {
+    // One verifier per service: it owns the JWKS cache and the revocation feed, closed with the app.
+    const verifier = createVerifier(options.auth);
+    app.addHook('onClose', async () => verifier.close());
+    app.get('/healthz/revocation', async () => ({ revocation: verifier.revocation?.status() ?? null }));
+    await app.register(latchkeyFastify, { verifier });
+    // Service-to-service (not routed by the gateway): another service reads a user's cart with its own
+    // client-credentials token. Needs scope `cart:read`, and refuses user tokens even if they carried that
+    // scope: a user may read only their own cart, through /api/cart.
+    const serviceOnly: onRequestAsyncHookHandler = async (request, reply) => {
+      const who = request.auth as Principal;
+      if (who.sessionId !== undefined || who.credential !== 'bearer') {
+        return reply.code(403).send(errorBody(new ShopError('service_token_required', 'this endpoint takes a service (client-credentials) token')));
+      }
+    };
+    return {
+      // User routes act for "the current user": a machine (client-credentials) token carries a client id
+      // in `sub` and no `sid`, and must not be taken for a user (403 user_session_required).
+      requireAuth: app.requireAuth({ requireUser: true }),
+      subject: (request) => (request.auth as Principal).subject,
+      serviceReader: [app.requireAuth({ scopes: [CART_READ_SCOPE] }), serviceOnly],
+    };
+  });
+}
+
+/** The cart service's app and routes with the authentication `installAuth` registers. */
+export async function buildCartApp(
+  options: Omit<CartServiceOptions, 'auth'>,
+  installAuth: (app: FastifyInstance) => Promise<CartAuth>,
+): Promise<FastifyInstance> {
   const store = new CartStore(options.dataDir);
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: 4096,
+    ...fastifyErrorOptions,
     // Fastify's Ajv defaults coerce "1" to 1 and silently drop unknown fields; an API that handles
     // money should refuse both.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
@@ -49,37 +93,25 @@ export async function buildCartService(options: CartServiceOptions): Promise<Fas
     void reply.code(shop.status).send(errorBody(shop));
   });
   app.setNotFoundHandler((_request, reply) => {
-    void reply.code(404).send({ error: 'not_found', error_description: 'no such route' });
+    void reply.code(404).send(errorBody(notFound()));
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
 
-  await app.register(latchkeyFastify, options.auth);
-  // User routes act for "the current user": a machine (client-credentials) token carries a client id
-  // in `sub` and no `sid`, and must not be taken for a user (403 user_session_required).
-  const requireAuth = app.requireAuth({ requireUser: true });
-  const subject = (request: FastifyRequest): string => (request.auth as Principal).subject;
+  const auth = await installAuth(app);
+  const { requireAuth, subject } = auth;
 
-  // Service-to-service (not routed by the gateway): another service reads a user's cart with its own
-  // client-credentials token. Needs scope `cart:read`, and refuses user tokens even if they carried that
-  // scope: a user may read only their own cart, through /api/cart.
-  const requireCartReader = app.requireAuth({ scopes: [CART_READ_SCOPE] });
-  app.get<{ Params: { userId: string } }>(
-    '/internal/carts/:userId',
-    {
-      onRequest: [
-        requireCartReader,
-        async (request, reply) => {
-          const who = request.auth as Principal;
-          if (who.sessionId !== undefined || who.credential !== 'bearer') {
-            return reply.code(403).send(errorBody(new ShopError('service_token_required', 403, 'this endpoint takes a service (client-credentials) token')));
-          }
-        },
-      ],
-      schema: { params: { type: 'object', properties: { userId: { type: 'string', pattern: USER_ID_PATTERN } }, required: ['userId'] } },
-    },
-    async (request) => cartView(store.list(request.params.userId)),
-  );
+  const { serviceReader } = auth;
+  if (serviceReader !== undefined) {
+    app.get<{ Params: { userId: string } }>(
+      '/internal/carts/:userId',
+      {
+        onRequest: [...serviceReader],
+        schema: { params: { type: 'object', properties: { userId: { type: 'string', pattern: USER_ID_PATTERN } }, required: ['userId'] } },
+      },
+      async (request) => cartView(store.list(request.params.userId)),
+    );
+  }
 
   // onRequest: authentication runs before body parsing and validation, so an unauthenticated caller
   // learns nothing about the body rules.

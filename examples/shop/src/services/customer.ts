@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
 import { latchkey } from '@latchkey/express';
-import type { Principal } from '@latchkey/verify';
-import { errorBody, invalidRequest, ShopError, toShopError } from '../errors.js';
+import { createVerifier, type Principal } from '@latchkey/verify';
+import { errorBody, invalidRequest, notFound, ShopError, toShopError } from '../errors.js';
+import { installClientErrorHandler } from '../http-errors.js';
 import { isMain, portFromEnv, runMain } from '../runtime.js';
 import { CustomerStore, type Profile } from '../store/customer-store.js';
 import { onlyKeys, parseOrderItems } from '../validate.js';
@@ -27,7 +28,7 @@ function profileView(profile: Profile, who: Principal) {
 
 /** Unsafe methods must send JSON: a cross-site form (urlencoded, multipart, text/plain) is refused. */
 const requireJson: express.RequestHandler = (req, _res, next) => {
-  if (!req.is('application/json')) return next(new ShopError('unsupported_media_type', 415, 'send the body as application/json'));
+  if (!req.is('application/json')) return next(new ShopError('unsupported_media_type', 'send the body as application/json'));
   next();
 };
 
@@ -35,17 +36,19 @@ const requireJson: express.RequestHandler = (req, _res, next) => {
  * The customer service (Express + `@latchkey/express`): profile and order history. Authentication
  * runs first, before any body is read.
  */
-export function buildCustomerService(options: CustomerServiceOptions): { app: Express; close(): void } {
+export function buildCustomerService(options: CustomerServiceOptions): { app: Express; close(): Promise<void> } {
   const store = new CustomerStore(options.dataDir);
+  const verifier = createVerifier(options.auth);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/healthz/revocation', (_req, res) => void res.json({ revocation: verifier.revocation?.status() ?? null }));
 
   const api = express.Router();
   // Only user sessions: a machine token's `sub` is a client id, not a customer.
-  api.use(latchkey(options.auth, { requireUser: true }));
+  api.use(latchkey({ verifier }, { requireUser: true }));
   api.use(express.json({ limit: '16kb', type: 'application/json', strict: true }));
 
   api.get('/profile', (req, res) => {
@@ -83,7 +86,7 @@ export function buildCustomerService(options: CustomerServiceOptions): { app: Ex
 
   app.use('/api/customer', api);
 
-  app.use((_req, res) => void res.status(404).json({ error: 'not_found', error_description: 'no such route' }));
+  app.use((_req, res) => void res.status(404).json(errorBody(notFound())));
   const onError: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
     const shop = toShopError(err);
     if (shop.status >= 500) console.error('customer: unexpected error', err instanceof Error ? err.message : err);
@@ -91,13 +94,20 @@ export function buildCustomerService(options: CustomerServiceOptions): { app: Ex
   };
   app.use(onError);
 
-  return { app, close: () => store.close() };
+  return {
+    app,
+    close: async () => {
+      await verifier.close();
+      store.close();
+    },
+  };
 }
 
 /** Standalone: PORT, HOST, LATCHKEY_ISSUER, LATCHKEY_AUDIENCE, LATCHKEY_JWKS_URI, LATCHKEY_TRUSTED_ORIGINS, LATCHKEY_DATA_DIR. */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<{ server: Server; close(): Promise<void> }> {
   const service = buildCustomerService({ auth: authOptionsFromEnv(env), dataDir: dataDirFromEnv(env) });
   const server = createServer(service.app);
+  installClientErrorHandler(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(portFromEnv('PORT', 0, env), env['HOST'] ?? '127.0.0.1', resolve);
@@ -107,8 +117,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<{ serv
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => {
-          service.close();
-          resolve();
+          void service.close().then(resolve, resolve);
         });
         server.closeAllConnections();
       }),

@@ -1,9 +1,13 @@
 import { Hono } from 'hono';
-import { serve, type ServerType } from '@hono/node-server';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { createServer, type Server } from 'node:http';
+import { getRequestListener, RequestError } from '@hono/node-server';
 import { latchkey, type LatchkeyEnv } from '@latchkey/hono';
-import { createVerifier } from '@latchkey/verify';
+import { createVerifier, type Verifier } from '@latchkey/verify';
 import type { CartView } from '../cart-view.js';
 import { recommend } from '../recommend.js';
+import { errorBody, invalidRequest, notFound, toShopError } from '../errors.js';
+import { installClientErrorHandler } from '../http-errors.js';
 import { isMain, portFromEnv, requireEnv, runMain } from '../runtime.js';
 import { clientCredentialsTokenSource, ServiceTokenError, type ServiceTokenSource } from '../service-token.js';
 import { authOptionsFromEnv, type ServiceAuthOptions } from './config.js';
@@ -19,6 +23,8 @@ export interface RecommendationServiceOptions {
   fetch?: typeof fetch;
   /** How many recommendations. Default 4. */
   limit?: number;
+  /** A verifier to use instead of one made from `auth` (the caller closes it). */
+  verifier?: Verifier;
 }
 
 type CartAnswer = { ok: true; cart: CartView } | { ok: false; status: number };
@@ -36,9 +42,11 @@ export function buildRecommendationService(options: RecommendationServiceOptions
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 
-  // One verifier (one JWKS cache) for every protected route.
+  // One verifier (one JWKS cache, one revocation feed) for every protected route.
+  const verifier = options.verifier ?? createVerifier(options.auth);
   // Only user sessions: a machine token's `sub` is a client id, whose "cart" must not be read.
-  const requireAuth = latchkey({ verifier: createVerifier(options.auth) }, { requireUser: true });
+  const requireAuth = latchkey({ verifier }, { requireUser: true });
+  app.get('/healthz/revocation', (c) => c.json({ revocation: verifier.revocation?.status() ?? null }));
   app.use('/api/recommendations', requireAuth);
   app.use('/api/recommendations/*', requireAuth);
 
@@ -79,9 +87,27 @@ export function buildRecommendationService(options: RecommendationServiceOptions
     });
   });
 
-  app.notFound((c) => c.json({ error: 'not_found', error_description: 'no such route' }, 404));
-  app.onError((_err, c) => c.json({ error: 'internal_error', error_description: 'internal error' }, 500));
+  app.notFound((c) => c.json(errorBody(notFound()), 404));
+  app.onError((err, c) => {
+    // Hono's own HTTPExceptions carry a status; anything else is a 500 that reveals nothing.
+    const shop = toShopError(err);
+    if (shop.status >= 500) console.error('recommendation: unexpected error', err instanceof Error ? err.message : err);
+    return c.json(errorBody(shop), shop.status as ContentfulStatusCode);
+  });
   return app;
+}
+
+/**
+ * Turns what `@hono/node-server` throws before the app runs (a request line or Host header it cannot
+ * build a URL from: `*`, a backslash in the path, an absolute URL) into the wire error shape; its
+ * default is an empty 400.
+ */
+function requestErrorResponse(err: unknown): Response {
+  const shop = err instanceof RequestError ? invalidRequest('the request URL or Host header is malformed') : toShopError(err);
+  return new Response(JSON.stringify(errorBody(shop)), {
+    status: shop.status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  });
 }
 
 /**
@@ -89,7 +115,7 @@ export function buildRecommendationService(options: RecommendationServiceOptions
  * LATCHKEY_TRUSTED_ORIGINS, and its client credentials: LATCHKEY_TOKEN_URL, LATCHKEY_CLIENT_ID,
  * LATCHKEY_CLIENT_SECRET (environment, not argv: other users can read a process's argv).
  */
-export async function main(env: NodeJS.ProcessEnv = process.env): Promise<{ server: ServerType; close(): Promise<void> }> {
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<{ server: Server; close(): Promise<void> }> {
   const auth = authOptionsFromEnv(env);
   const serviceToken = clientCredentialsTokenSource({
     tokenUrl: requireEnv('LATCHKEY_TOKEN_URL', env),
@@ -98,14 +124,23 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<{ serv
     scope: CART_READ_SCOPE,
     resource: auth.audience,
   });
-  const app = buildRecommendationService({ auth, cartUrl: requireEnv('CART_URL', env), serviceToken });
-  const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: portFromEnv('PORT', 0, env), hostname: env['HOST'] ?? '127.0.0.1' }, () => resolve(s));
-    s.once('error', reject);
+  const verifier = createVerifier(auth);
+  const app = buildRecommendationService({ auth, verifier, cartUrl: requireEnv('CART_URL', env), serviceToken });
+  const hostname = env['HOST'] ?? '127.0.0.1';
+  // `serve()` would not let us answer the adapter's own request errors, so build the listener here.
+  const server = createServer(getRequestListener(app.fetch, { hostname, errorHandler: requestErrorResponse }));
+  installClientErrorHandler(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(portFromEnv('PORT', 0, env), hostname, resolve);
   });
   return {
     server,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => void verifier.close().then(resolve, resolve));
+        server.closeAllConnections();
+      }),
   };
 }
 

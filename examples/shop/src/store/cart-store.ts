@@ -48,7 +48,7 @@ export class CartStore {
     this.db.transaction(() => {
       const current = this.stmts.get.get(subject, productId)?.quantity ?? 0;
       if (current + quantity > MAX_QUANTITY) {
-        throw new ShopError('quantity_limit', 400, `at most ${MAX_QUANTITY} of one product per cart`);
+        throw new ShopError('quantity_limit', `at most ${MAX_QUANTITY} of one product per cart`);
       }
       this.stmts.upsert.run(subject, productId, current + quantity, Date.now());
     })();

@@ -1,14 +1,24 @@
 import { compactVerify, decodeJwt, decodeProtectedHeader, importJWK, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
-import type { ServerConfig } from '../config/defaults.js';
 import { SIGNING_ALGORITHMS } from '../config/defaults.js';
 import type { PublicJwk } from '../keys/key-manager.js';
 import type { Store } from '../store/types.js';
 
 export interface Check {
   readonly name: string;
+  /** `not_checked`: nothing to compare with (e.g. no expected issuer given). */
+  readonly status: 'ok' | 'fail' | 'not_checked';
+  /** False only for a failed check. */
   readonly ok: boolean;
   readonly detail: string;
 }
+
+/** What the token must say; an unknown value is reported as not checked rather than failed. */
+export interface Expected {
+  readonly issuer?: string | undefined;
+  readonly audience?: string | undefined;
+}
+
+export const NOT_CHECKED_HINT = 'not checked (pass --issuer/--audience or set LATCHKEY_ISSUER/LATCHKEY_AUDIENCE)';
 
 export interface Inspection {
   readonly header: ProtectedHeaderParameters | null;
@@ -21,11 +31,12 @@ const SKEW = 30;
 
 /**
  * Decodes a JWT and runs, in the verifier's order, every check an access token must pass against the
- * local key set and configuration, explaining each failure. Never throws on hostile input.
+ * local key set and the expected issuer/audience, explaining each failure. Never throws on hostile input.
  */
-export async function inspectToken(jwt: string, jwks: { keys: PublicJwk[] }, config: ServerConfig, store: Store, nowMs: number): Promise<Inspection> {
+export async function inspectToken(jwt: string, jwks: { keys: PublicJwk[] }, expected: Expected, store: Store, nowMs: number): Promise<Inspection> {
   const checks: Check[] = [];
-  const add = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
+  const add = (name: string, ok: boolean, detail: string) => checks.push({ name, status: ok ? 'ok' : 'fail', ok, detail });
+  const notChecked = (name: string) => checks.push({ name, status: 'not_checked', ok: true, detail: NOT_CHECKED_HINT });
   let header: ProtectedHeaderParameters | null = null;
   let claims: JWTPayload | null = null;
   try {
@@ -63,9 +74,12 @@ export async function inspectToken(jwt: string, jwks: { keys: PublicJwk[] }, con
   }
 
   const now = Math.floor(nowMs / 1000);
-  add('iss', claims.iss === config.issuer, claims.iss === config.issuer ? config.issuer : `expected "${config.issuer}", got "${String(claims.iss)}"`);
+  const { issuer, audience } = expected;
+  if (issuer === undefined) notChecked('iss');
+  else add('iss', claims.iss === issuer, claims.iss === issuer ? issuer : `expected "${issuer}", got "${String(claims.iss)}"`);
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  add('aud', aud.includes(config.audience), aud.includes(config.audience) ? config.audience : `expected "${config.audience}", got ${JSON.stringify(claims.aud)}`);
+  if (audience === undefined) notChecked('aud');
+  else add('aud', aud.includes(audience), aud.includes(audience) ? audience : `expected "${audience}", got ${JSON.stringify(claims.aud)}`);
   if (typeof claims.exp !== 'number') add('exp', false, 'missing');
   else add('exp', claims.exp + SKEW > now, `${new Date(claims.exp * 1000).toISOString()} (${claims.exp + SKEW > now ? `in ${claims.exp - now} s` : `expired ${now - claims.exp} s ago`})`);
   if (claims.nbf !== undefined) add('nbf', typeof claims.nbf === 'number' && claims.nbf - SKEW <= now, `not before ${String(claims.nbf)}`);

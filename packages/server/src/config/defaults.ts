@@ -43,6 +43,26 @@ export interface ServerConfig {
   readonly bodyLimit: number;
   /** Space-separated `scope` claim put in first-party user access tokens. */
   readonly userScope: string;
+  /**
+   * Seconds after a rotation during which the refresh token it replaced still answers with the *same*
+   * successor (concurrent tabs), 0..60; 0 = strict. Outside it, reuse revokes the session. Env `LATCHKEY_REFRESH_GRACE`.
+   */
+  readonly refreshGraceSeconds: number;
+  /**
+   * Shared secret resource services present (`Authorization: Bearer …`) to follow the revocation feed
+   * (`GET /auth/revocations/stream`). null = the feed is open to anyone who can reach the server (it
+   * carries only revoked session ids and expiry times). Env `LATCHKEY_REVOCATION_FEED_TOKEN` (≥ 32 chars).
+   */
+  readonly revocationFeedToken: string | null;
+  /** How long a signing key signs before the next one takes over, seconds; 0 = never rotate automatically. Env `LATCHKEY_KEY_ROTATION_INTERVAL`. */
+  readonly keyRotationIntervalSeconds: number;
+  /**
+   * How long before it starts signing the next key is published in the JWKS, seconds. Must exceed
+   * `jwksMaxAgeSeconds` and every verifier's JWKS cache lifetime. Env `LATCHKEY_KEY_PUBLISH_LEAD`.
+   */
+  readonly keyPublishLeadSeconds: number;
+  /** `Cache-Control: max-age` of the JWKS, seconds. Env `LATCHKEY_JWKS_MAX_AGE`. */
+  readonly jwksMaxAgeSeconds: number;
   /** `postgres://…`: use PostgreSQL instead of SQLite. Env `LATCHKEY_DATABASE_URL`. */
   readonly databaseUrl: string | null;
   /** PostgreSQL schema for Latchkey's tables (created if missing). Env `LATCHKEY_DATABASE_SCHEMA`. */
@@ -86,6 +106,11 @@ export const DEFAULTS: ServerConfig = Object.freeze({
   passwordMaxBytes: 1024,
   bodyLimit: 16 * 1024,
   userScope: 'profile',
+  refreshGraceSeconds: 10,
+  revocationFeedToken: null,
+  keyRotationIntervalSeconds: 30 * 24 * 60 * 60,
+  keyPublishLeadSeconds: 2 * 60 * 60,
+  jwksMaxAgeSeconds: 300,
   databaseUrl: null,
   databaseSchema: 'public',
   databasePoolSize: 10,
@@ -113,6 +138,11 @@ export const OPTIONS: { readonly [K in keyof ServerConfig]: OptionInfo } = {
   passwordMaxBytes: { description: 'Maximum password length (UTF-8 bytes, ≤ 4096).' },
   bodyLimit: { description: 'Maximum request body (bytes).' },
   userScope: { description: 'Space-separated `scope` claim of user access tokens.' },
+  refreshGraceSeconds: { description: 'Refresh grace window for concurrent tabs, 0..60 s (0 = strict rotation).', env: 'LATCHKEY_REFRESH_GRACE' },
+  revocationFeedToken: { description: 'Bearer secret required to follow the revocation feed (null = open).', env: 'LATCHKEY_REVOCATION_FEED_TOKEN' },
+  keyRotationIntervalSeconds: { description: 'Signing-key lifetime before automatic rotation, s (0 = off).', env: 'LATCHKEY_KEY_ROTATION_INTERVAL' },
+  keyPublishLeadSeconds: { description: 'How early the next key is published before it signs, s (> jwksMaxAgeSeconds).', env: 'LATCHKEY_KEY_PUBLISH_LEAD' },
+  jwksMaxAgeSeconds: { description: 'JWKS Cache-Control max-age, s.', env: 'LATCHKEY_JWKS_MAX_AGE' },
   databaseUrl: { description: 'PostgreSQL URL; SQLite in dataDir when unset.', env: 'LATCHKEY_DATABASE_URL' },
   databaseSchema: { description: 'PostgreSQL schema for Latchkey tables.', env: 'LATCHKEY_DATABASE_SCHEMA' },
   databasePoolSize: { description: 'PostgreSQL pool size per instance (2..1000).', env: 'LATCHKEY_DATABASE_POOL_SIZE' },

@@ -98,6 +98,19 @@ function validate(c: Record<string, unknown>): ServerConfig {
   if (!/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/.test(userScope)) {
     throw new ConfigError('userScope', 'must be space-separated scope tokens (RFC 6749 §3.3)');
   }
+  const feedToken = c.revocationFeedToken;
+  if (feedToken !== null && (typeof feedToken !== 'string' || feedToken.length < 32 || feedToken.length > 512 || !/^[\x21-\x7e]+$/.test(feedToken))) {
+    throw new ConfigError('revocationFeedToken', 'must be null or 32..512 printable ASCII characters without spaces');
+  }
+  const jwksMaxAgeSeconds = int('jwksMaxAgeSeconds', c.jwksMaxAgeSeconds, 0, 86_400);
+  const keyPublishLeadSeconds = int('keyPublishLeadSeconds', c.keyPublishLeadSeconds, 60, 30 * 24 * 3600);
+  if (keyPublishLeadSeconds <= jwksMaxAgeSeconds) {
+    throw new ConfigError('keyPublishLeadSeconds', `must be longer than jwksMaxAgeSeconds (${jwksMaxAgeSeconds}) so every cache has the next key before it signs`);
+  }
+  const keyRotationIntervalSeconds = int('keyRotationIntervalSeconds', c.keyRotationIntervalSeconds, 0, 365 * 24 * 3600);
+  if (keyRotationIntervalSeconds !== 0 && keyRotationIntervalSeconds <= keyPublishLeadSeconds) {
+    throw new ConfigError('keyRotationIntervalSeconds', `must be 0 (off) or longer than keyPublishLeadSeconds (${keyPublishLeadSeconds})`);
+  }
   const databaseUrl = nullableUrl('databaseUrl', c.databaseUrl, ['postgres:', 'postgresql:']);
   const databaseSchema = str('databaseSchema', c.databaseSchema);
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) throw new ConfigError('databaseSchema', 'must be a lower-case identifier ([a-z_][a-z0-9_]*, ≤ 63 chars)');
@@ -128,6 +141,11 @@ function validate(c: Record<string, unknown>): ServerConfig {
     passwordMaxBytes,
     bodyLimit: int('bodyLimit', c.bodyLimit, 1024, 1024 * 1024),
     userScope,
+    refreshGraceSeconds: int('refreshGraceSeconds', c.refreshGraceSeconds, 0, 60),
+    revocationFeedToken: null as string | null,
+    keyRotationIntervalSeconds,
+    keyPublishLeadSeconds,
+    jwksMaxAgeSeconds,
     databaseUrl,
     databaseSchema,
     databasePoolSize: int('databasePoolSize', c.databasePoolSize, 2, 1000),
@@ -139,6 +157,7 @@ function validate(c: Record<string, unknown>): ServerConfig {
   };
   // Not enumerable: the secret never shows up when the config is logged, spread or serialised.
   Object.defineProperty(config, 'keyEncryptionKey', { value: kek, enumerable: false });
+  Object.defineProperty(config, 'revocationFeedToken', { value: feedToken, enumerable: false });
   return Object.freeze(config);
 }
 

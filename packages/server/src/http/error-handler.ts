@@ -7,6 +7,7 @@ import {
   InternalError,
   UnsupportedMediaTypeError,
   TooManyRequestsError,
+  UriTooLongError,
 } from '../errors.js';
 
 /** Maps anything thrown in a request to one catalogue error. Unknown errors become `internal_error` (details logged only). */
@@ -26,11 +27,16 @@ export function toLatchkeyError(err: unknown): LatchkeyError {
       return new InvalidRequestError('Malformed JSON body.');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new InvalidRequestError('Content-Length does not match the body.');
+    case 'FST_ERR_BAD_URL':
+      return new InvalidRequestError('The URL path has a malformed percent-escape.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new UriTooLongError();
   }
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
   if (status === 413) return new PayloadTooLargeError();
   if (status === 415) return new UnsupportedMediaTypeError();
   if (status === 404) return new NotFoundError();
+  if (status === 414) return new UriTooLongError();
   if (status >= 400 && status < 500) return new InvalidRequestError('The request is malformed.');
   return new InternalError();
 }

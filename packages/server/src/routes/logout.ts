@@ -7,6 +7,7 @@ import { ACCESS_COOKIE, clearedCookies, readCookie, REFRESH_COOKIE } from '../ht
 import { verifyOwnAccessToken } from '../tokens/access-token.js';
 import { safeEqual, sha256 } from '../tokens/crypto.js';
 import { parseRefreshToken } from '../tokens/refresh-token.js';
+import { revokeSession } from '../auth/revoke.js';
 
 interface LogoutBody {
   refresh_token?: string;
@@ -41,7 +42,7 @@ export function logoutRoutes(app: FastifyInstance, ctx: AppContext): void {
       if (bodyToken !== undefined) {
         // Token mode: possession of the current refresh token is the proof (RFC 7009-like).
         const session = await sessionFromRefresh(ctx, bodyToken);
-        if (session !== null) await ctx.store.sessions.revoke(session.id, 'logout', now);
+        if (session !== null) await revokeSession(ctx, session.id, 'logout');
         return reply.code(204).send();
       }
 
@@ -59,7 +60,7 @@ export function logoutRoutes(app: FastifyInstance, ctx: AppContext): void {
       }
       if (session !== null && session.revokedAt === null) {
         assertCsrfHeader(request, session.csrfHash);
-        await ctx.store.sessions.revoke(session.id, 'logout', now);
+        await revokeSession(ctx, session.id, 'logout');
       }
       return reply.header('set-cookie', clearedCookies()).code(204).send();
     },

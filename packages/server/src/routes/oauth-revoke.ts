@@ -5,6 +5,7 @@ import { authenticateClient } from '../oauth/client-auth.js';
 import { formOf } from '../oauth/form-body.js';
 import { identifyToken } from '../oauth/identify-token.js';
 import { MAX_TOKEN_LENGTH } from '../tokens/access-token.js';
+import { revokeSession } from '../auth/revoke.js';
 
 /**
  * `POST /oauth/revoke` (RFC 7009), form `token` (+ optional `token_type_hint`, used by nobody: the token's
@@ -31,7 +32,8 @@ export function oauthRevokeRoute(app: FastifyInstance, ctx: AppContext): void {
     if (callerId !== null && callerId !== owner) throw new InvalidRequestError('The token was not issued to this client.');
 
     const sessionId = found.kind === 'refresh' ? found.session.id : found.claims.sid;
-    if (typeof sessionId === 'string') await ctx.store.sessions.revoke(sessionId, 'oauth_revoke', ctx.now());
+    // Published on the revocation feed too, so services refuse the session's access tokens at once.
+    if (typeof sessionId === 'string') await revokeSession(ctx, sessionId, 'oauth_revoke');
     return reply.code(200).send();
   });
 }

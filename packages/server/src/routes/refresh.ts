@@ -19,7 +19,9 @@ interface RefreshBody {
  * - cookie mode: refresh cookie + `X-CSRF-Token` (checked against the session's stored CSRF hash, since
  *   the access token may have expired) → 200 {expires_in, expires_at}, new cookies, new `X-CSRF-Token`.
  * - token mode: body {refresh_token} → 200 {access_token, token_type, expires_in, refresh_token, scope}.
- * Every refresh rotates the refresh token; presenting a rotated one revokes the session (401 refresh_token_reused).
+ * Every refresh rotates the refresh token. Presenting the token the last rotation replaced within
+ * `refreshGraceSeconds` answers with the same successor (concurrent tabs); presenting any rotated token
+ * later revokes the session (401 refresh_token_reused) and publishes the revocation.
  */
 export function refreshRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post<{ Body: RefreshBody | undefined }>(
@@ -57,8 +59,9 @@ export function refreshRoutes(app: FastifyInstance, ctx: AppContext): void {
           token: cookieMode ? cookieValue : bodyValue,
           mode: cookieMode ? 'cookie' : 'token',
           clientIp: clientIp(request),
-          // The CSRF check guards the happy path (see refreshSession for why a stale secret skips it).
-          ...(cookieMode ? { checkCurrent: (session: Session) => assertCsrfHeader(request, session.csrfHash) } : {}),
+          // The CSRF check guards every answer that issues tokens (see refreshSession for which CSRF
+          // tokens are accepted and why a stale secret skips it).
+          ...(cookieMode ? { checkCurrent: (_session: Session, csrfHashes: readonly (string | null)[]) => assertCsrfHeader(request, csrfHashes) } : {}),
         });
       } catch (err) {
         if (err instanceof InvalidRefreshTokenError || err instanceof RefreshTokenReusedError) return fail(err);

@@ -42,6 +42,8 @@ export async function openStore(config: ServerConfig): Promise<Store> {
     users: primary.users,
     sessions: primary.sessions,
     keys: primary.keys,
+    securityEvents: primary.securityEvents,
+    revocations: primary.revocations,
     clients: primary.clients,
     rateLimits: redisRateLimits(client, config.redisKeyPrefix),
     async ping() {

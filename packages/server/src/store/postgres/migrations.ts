@@ -66,7 +66,37 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX rate_limits_expires_at ON rate_limits (expires_at);
     `,
   },
-  // Version 2 is reserved for the twin of SQLite migration 2 (hybrid sessions).
+  {
+    // Twin of SQLite migration 2 (issue 3: hybrid sessions).
+    version: 2,
+    name: 'refresh_grace_revocations_key_rotation',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN rotated_at bigint;
+      ALTER TABLE sessions ADD COLUMN rotation_nonce text;
+      ALTER TABLE sessions ADD COLUMN previous_csrf_hash text;
+      CREATE TABLE security_events (
+        id bigserial PRIMARY KEY,
+        type text NOT NULL,
+        user_id text,
+        session_id text,
+        created_at bigint NOT NULL,
+        detail text NOT NULL DEFAULT '{}'
+      );
+      CREATE INDEX security_events_session_id ON security_events (session_id);
+      CREATE TABLE revocations (
+        seq bigserial PRIMARY KEY,
+        sid text NOT NULL,
+        exp bigint NOT NULL,
+        reason text NOT NULL,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX revocations_exp ON revocations (exp);
+      ALTER TABLE signing_keys DROP CONSTRAINT IF EXISTS signing_keys_status_check;
+      ALTER TABLE signing_keys ADD CONSTRAINT signing_keys_status_check CHECK (status IN ('next', 'active', 'retired', 'removed'));
+      ALTER TABLE signing_keys ADD COLUMN activate_at bigint;
+      ALTER TABLE signing_keys ADD COLUMN publish_until bigint;
+    `,
+  },
   {
     version: 3,
     name: 'clients',

@@ -110,3 +110,48 @@ export async function withAdvisoryLock<T>(pool: pg.Pool, name: string, fn: () =>
     client.release(discard);
   }
 }
+
+/** A query function bound to one connection (inside {@link withTransaction}). */
+export type TxQuery = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => Promise<pg.QueryResult<R>>;
+
+/**
+ * Runs `fn` in one transaction on one pooled connection (READ COMMITTED; `fn` takes row locks with
+ * `SELECT … FOR UPDATE` where it needs them). Commits when `fn` resolves, rolls back when it throws.
+ * Connection failures map to `StoreUnavailableError`.
+ */
+export async function withTransaction<T>(pool: pg.Pool, fn: (query: TxQuery) => Promise<T>): Promise<T> {
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    return mapPgError(err);
+  }
+  const ignore = (): void => {};
+  client.on('error', ignore);
+  let discard: Error | undefined;
+  const query: TxQuery = async (text, values = []) => {
+    try {
+      return await client.query(text, values);
+    } catch (err) {
+      return mapPgError(err);
+    }
+  };
+  try {
+    await query('BEGIN');
+    try {
+      const result = await fn(query);
+      await query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        discard = rollbackErr instanceof Error ? rollbackErr : new Error('rollback failed');
+      }
+      throw err;
+    }
+  } finally {
+    client.off('error', ignore);
+    client.release(discard);
+  }
+}

@@ -12,7 +12,10 @@ import {
   type KeyStatus,
   type NewSession,
   type NewUser,
+  type RevocationRecord,
   type RotateResult,
+  type RotationSuccessor,
+  type SecurityEvent,
   type Session,
   type Store,
   type StoredSigningKey,
@@ -43,6 +46,24 @@ interface SessionRow {
   refresh_hash: string;
   previous_refresh_hash: string | null;
   csrf_hash: string | null;
+  previous_csrf_hash: string | null;
+  rotated_at: number | null;
+  rotation_nonce: string | null;
+}
+interface EventRow {
+  id: number;
+  type: string;
+  user_id: string | null;
+  session_id: string | null;
+  created_at: number;
+  detail: string;
+}
+interface RevocationRow {
+  seq: number;
+  sid: string;
+  exp: number;
+  reason: string;
+  created_at: number;
 }
 interface KeyRow {
   kid: string;
@@ -52,6 +73,8 @@ interface KeyRow {
   protection: string;
   status: KeyStatus;
   created_at: number;
+  activate_at: number | null;
+  publish_until: number | null;
 }
 
 /**
@@ -133,6 +156,8 @@ function toSession(r: SessionRow): Session {
     refreshHash: r.refresh_hash,
     previousRefreshHash: r.previous_refresh_hash,
     csrfHash: r.csrf_hash,
+    previousCsrfHash: r.previous_csrf_hash,
+    rotatedAt: r.rotated_at,
   };
 }
 function toKey(r: KeyRow): StoredSigningKey {
@@ -144,7 +169,22 @@ function toKey(r: KeyRow): StoredSigningKey {
     protection: r.protection,
     status: r.status,
     createdAt: r.created_at,
+    activateAt: r.activate_at,
+    publishUntil: r.publish_until,
   };
+}
+function toEvent(r: EventRow): SecurityEvent {
+  return {
+    id: r.id,
+    type: r.type,
+    userId: r.user_id,
+    sessionId: r.session_id,
+    createdAt: r.created_at,
+    detail: JSON.parse(r.detail) as Record<string, unknown>,
+  };
+}
+function toRevocation(r: RevocationRow): RevocationRecord {
+  return { seq: r.seq, sid: r.sid, exp: r.exp, reason: r.reason, createdAt: r.created_at };
 }
 
 function sameHash(a: string, b: string): boolean {
@@ -157,6 +197,8 @@ class SqliteStore implements Store {
   readonly users;
   readonly sessions;
   readonly keys;
+  readonly securityEvents;
+  readonly revocations;
   readonly rateLimits: RateLimitStore;
   readonly clients;
   #db: Database.Database;
@@ -178,40 +220,70 @@ class SqliteStore implements Store {
       retiredHashes: db.prepare('SELECT hash FROM retired_refresh_hashes WHERE session_id = ?'),
       retireHash: db.prepare('INSERT OR IGNORE INTO retired_refresh_hashes (session_id, hash, retired_at) VALUES (?, ?, ?)'),
       rotate: db.prepare(
-        `UPDATE sessions SET previous_refresh_hash = refresh_hash, refresh_hash = ?, csrf_hash = ?, last_used_at = ?
+        `UPDATE sessions SET previous_refresh_hash = refresh_hash, previous_csrf_hash = csrf_hash, refresh_hash = ?,
+           csrf_hash = ?, rotation_nonce = ?, rotated_at = ?, last_used_at = ?
          WHERE id = ? AND refresh_hash = ? AND revoked_at IS NULL`,
       ),
+      insertEvent: db.prepare('INSERT INTO security_events (type, user_id, session_id, created_at, detail) VALUES (?, ?, ?, ?, ?)'),
+      events: db.prepare(
+        `SELECT * FROM security_events WHERE (@sessionId IS NULL OR session_id = @sessionId) AND (@type IS NULL OR type = @type)
+         ORDER BY id`,
+      ),
+      appendRevocation: db.prepare('INSERT INTO revocations (sid, exp, reason, created_at) VALUES (?, ?, ?, ?)'),
+      revocationsSince: db.prepare('SELECT * FROM revocations WHERE seq > ? AND exp >= ? ORDER BY seq LIMIT ?'),
+      latestRevocation: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'revocations'"),
+      pruneRevocations: db.prepare('DELETE FROM revocations WHERE exp < ?'),
       touch: db.prepare('UPDATE sessions SET last_used_at = ? WHERE id = ?'),
       revoke: db.prepare('UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL'),
       revokeAll: db.prepare('UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE user_id = ? AND revoked_at IS NULL'),
       sessionsForUser: db.prepare('SELECT * FROM sessions WHERE user_id = ? ORDER BY created_at DESC, id'),
       deleteExpired: db.prepare('DELETE FROM sessions WHERE expires_at <= ?'),
       insertKey: db.prepare(
-        `INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk, protection, status, created_at, status_changed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO signing_keys (kid, alg, public_jwk, private_jwk, protection, status, created_at, status_changed_at, activate_at, publish_until)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       keys: db.prepare('SELECT * FROM signing_keys ORDER BY created_at, kid'),
       setKeyStatus: db.prepare('UPDATE signing_keys SET status = ?, status_changed_at = ? WHERE kid = ?'),
+      transitionKey: db.prepare(
+        `UPDATE signing_keys SET status = @to, status_changed_at = @now,
+           publish_until = CASE WHEN @setPublishUntil = 1 THEN @publishUntil ELSE publish_until END,
+           activate_at = CASE WHEN @to = 'active' THEN COALESCE(activate_at, @now) ELSE activate_at END
+         WHERE kid = @kid AND status = @from`,
+      ),
     };
 
-    // One IMMEDIATE transaction: read, compare, swap — so two refreshes with one token can never both
-    // succeed, even from two processes sharing the file.
+    // One IMMEDIATE transaction: read, compare, swap — so two refreshes with one token can never mint two
+    // successors, even from two processes sharing the file. The grace answer and the reuse verdict are
+    // taken inside the same transaction, so they see exactly the state the winner left.
     const rotateTx = db.transaction(
-      (sessionId: string, presented: string, next: string, nextCsrf: string | null, now: number): RotateResult => {
+      (sessionId: string, presented: string, next: RotationSuccessor, now: number, graceMs: number): RotateResult => {
         const row = q.session.get(sessionId) as SessionRow | undefined;
-        if (row === undefined || row.revoked_at !== null || row.expires_at <= now) return 'invalid';
+        if (row === undefined || row.revoked_at !== null || row.expires_at <= now) return { outcome: 'invalid' };
         if (sameHash(row.refresh_hash, presented)) {
-          const changed = q.rotate.run(next, nextCsrf, now, sessionId, row.refresh_hash).changes;
-          if (changed !== 1) return 'invalid';
+          const changed = q.rotate.run(next.hash, next.csrfHash, next.nonce, now, now, sessionId, row.refresh_hash).changes;
+          if (changed !== 1) return { outcome: 'invalid' };
           q.retireHash.run(sessionId, row.refresh_hash, now);
-          return 'rotated';
+          return { outcome: 'rotated' };
+        }
+        if (
+          graceMs > 0 &&
+          row.previous_refresh_hash !== null &&
+          row.rotated_at !== null &&
+          row.rotation_nonce !== null &&
+          sameHash(row.previous_refresh_hash, presented) &&
+          now - row.rotated_at <= graceMs &&
+          now >= row.rotated_at
+        ) {
+          return { outcome: 'grace', nonce: row.rotation_nonce };
         }
         const retired = q.retiredHashes.all(sessionId) as { hash: string }[];
         if (retired.some((r) => sameHash(r.hash, presented))) {
           q.revoke.run(now, 'refresh_reuse_detected', sessionId);
-          return 'reused';
+          const late = row.rotated_at === null ? null : now - row.rotated_at;
+          q.insertEvent.run('refresh_reuse_detected', row.user_id, sessionId, now, JSON.stringify({ ms_since_last_rotation: late }));
+          return { outcome: 'reused' };
         }
-        return 'invalid';
+        return { outcome: 'invalid' };
       },
     );
 
@@ -252,8 +324,8 @@ class SqliteStore implements Store {
         const r = q.session.get(id) as SessionRow | undefined;
         return r ? toSession(r) : null;
       },
-      async rotateRefresh(sessionId: string, presented: string, next: string, nextCsrf: string | null, now: number): Promise<RotateResult> {
-        return rotateTx.immediate(sessionId, presented, next, nextCsrf, now);
+      async rotateRefresh(sessionId: string, presented: string, next: RotationSuccessor, now: number, graceMs: number): Promise<RotateResult> {
+        return rotateTx.immediate(sessionId, presented, next, now, graceMs);
       },
       async touch(id: string, now: number): Promise<void> {
         q.touch.run(now, id);
@@ -274,7 +346,7 @@ class SqliteStore implements Store {
 
     this.keys = {
       async insert(k: StoredSigningKey): Promise<void> {
-        q.insertKey.run(k.kid, k.alg, k.publicJwk, k.privateJwk, k.protection, k.status, k.createdAt, k.createdAt);
+        q.insertKey.run(k.kid, k.alg, k.publicJwk, k.privateJwk, k.protection, k.status, k.createdAt, k.createdAt, k.activateAt ?? null, k.publishUntil ?? null);
       },
       async list(): Promise<StoredSigningKey[]> {
         return (q.keys.all() as KeyRow[]).map(toKey);
@@ -284,6 +356,35 @@ class SqliteStore implements Store {
       },
       withKeyLock<T>(fn: () => Promise<T>): Promise<T> {
         return withFileLock(lockName, fn);
+      },
+      async transition(kid: string, from: KeyStatus, to: KeyStatus, now: number, fields: { readonly publishUntil?: number | null } = {}): Promise<boolean> {
+        const setPublishUntil = fields.publishUntil !== undefined ? 1 : 0;
+        return q.transitionKey.run({ kid, from, to, now, setPublishUntil, publishUntil: fields.publishUntil ?? null }).changes === 1;
+      },
+    };
+
+    this.securityEvents = {
+      async record(e: { type: string; userId: string | null; sessionId: string | null; detail?: Record<string, unknown> }, now: number): Promise<void> {
+        q.insertEvent.run(e.type, e.userId, e.sessionId, now, JSON.stringify(e.detail ?? {}));
+      },
+      async list(filter: { readonly sessionId?: string; readonly type?: string } = {}): Promise<SecurityEvent[]> {
+        return (q.events.all({ sessionId: filter.sessionId ?? null, type: filter.type ?? null }) as EventRow[]).map(toEvent);
+      },
+    };
+
+    this.revocations = {
+      async append(e: { sid: string; exp: number; reason: string }, now: number): Promise<number> {
+        return Number(q.appendRevocation.run(e.sid, e.exp, e.reason, now).lastInsertRowid);
+      },
+      async since(afterSeq: number, nowSeconds: number, limit: number): Promise<RevocationRecord[]> {
+        return (q.revocationsSince.all(afterSeq, nowSeconds, limit) as RevocationRow[]).map(toRevocation);
+      },
+      async latestSeq(): Promise<number> {
+        const r = q.latestRevocation.get() as { seq: number } | undefined;
+        return r?.seq ?? 0;
+      },
+      async prune(nowSeconds: number): Promise<number> {
+        return q.pruneRevocations.run(nowSeconds).changes;
       },
     };
 
