@@ -23,6 +23,7 @@ import { sessionRoutes } from './routes/sessions.js';
 import { RevocationHub, type RevocationBroadcaster } from './revocation/hub.js';
 import { openRedisRevocationPublisher } from './revocation/redis-transport.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { installMetrics } from './http/metrics.js';
 
 export interface AppDeps {
   /**
@@ -101,6 +102,7 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
   installErrorHandling(app);
   installJsonOnly(app);
   installCors(app, config);
+  installMetrics(app, ctx);
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     // The auth server serves JSON only: nothing may run, load or frame it, and no URL leaks onward.
