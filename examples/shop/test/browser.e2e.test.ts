@@ -213,7 +213,9 @@ test('quantity field: over 99 is clamped, nonsense is refused in plain words and
     await qty.press('Enter');
     await page.locator('[data-testid="qty-moka-pot"][value="99"]').waitFor();
     assert.equal(await qty.inputValue(), '99');
-    assert.match((await status.textContent()) ?? '', /at most 99/i);
+    // The cart re-renders before the status line is written (the page refreshes recommendations in
+    // between), so wait for the message itself rather than reading it at the re-render.
+    await page.locator('[data-testid="status"]', { hasText: /at most 99/i }).waitFor();
 
     for (const bad of ['-3', '2.5']) {
       await qty.fill(bad);

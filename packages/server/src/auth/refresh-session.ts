@@ -53,7 +53,7 @@ async function rotate(ctx: AppContext, req: RefreshSessionRequest): Promise<Mint
   if (session === null || session.clientId !== expectedClient) throw new InvalidRefreshTokenError();
   const presentedHash = sha256(parsed.secret);
 
-  const recentRotation = graceMs > 0 && session.rotatedAt !== null && now - session.rotatedAt <= graceMs && now >= session.rotatedAt;
+  const recentRotation = graceMs > 0 && session.rotatedAt !== null && now - session.rotatedAt <= graceMs; // now < rotatedAt: read the clock before a concurrent rotation landed
   const isCurrent = safeEqual(session.refreshHash, presentedHash);
   const isGraceCandidate = recentRotation && session.previousRefreshHash !== null && safeEqual(session.previousRefreshHash, presentedHash);
   if (req.checkCurrent !== undefined && (isCurrent || isGraceCandidate)) {

@@ -257,8 +257,9 @@ class PostgresStore implements Store {
             rotatedAt !== null &&
             row.rotation_nonce !== null &&
             sameHash(row.previous_refresh_hash, presented) &&
-            now - rotatedAt <= graceMs &&
-            now >= rotatedAt
+            // No lower bound: a request that read its clock before a concurrent rotation committed has
+            // now < rotated_at, and is exactly the concurrent refresh the window exists for.
+            now - rotatedAt <= graceMs
           ) {
             return { outcome: 'grace', nonce: row.rotation_nonce };
           }

@@ -271,8 +271,9 @@ class SqliteStore implements Store {
           row.rotated_at !== null &&
           row.rotation_nonce !== null &&
           sameHash(row.previous_refresh_hash, presented) &&
-          now - row.rotated_at <= graceMs &&
-          now >= row.rotated_at
+          // No lower bound: a request that read its clock before a concurrent rotation committed has
+          // now < rotated_at, and is exactly the concurrent refresh the window exists for.
+          now - row.rotated_at <= graceMs
         ) {
           return { outcome: 'grace', nonce: row.rotation_nonce };
         }
