@@ -89,7 +89,8 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
   const app = Fastify({
     logger: deps.logLevel === undefined ? false : { level: deps.logLevel },
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    // A list only (never `true`): X-Forwarded-For is believed from these peers alone.
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     return503OnClosing: true,
     // Fastify's defaults would silently strip unknown fields and coerce types; we reject both.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
@@ -106,6 +107,10 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
   installCors(app, config);
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
+    // The auth server serves JSON only: nothing may run, load or frame it, and no URL leaks onward.
+    reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'no-referrer');
     // Token-bearing and per-user responses must never be cached (RFC 6749 §5.1).
     if (reply.getHeader('cache-control') === undefined) reply.header('cache-control', 'no-store');
     return payload;
