@@ -7,6 +7,7 @@ import { startSweeper } from './store/sweeper.js';
 import { KeyManager, type RotationPolicy } from './keys/key-manager.js';
 import { protectorFor, type KeyProtector } from './keys/protector.js';
 import { argon2idHasher, dummyHashFor, type PasswordHasher } from './auth/passwords.js';
+import { defaultHashLimits, limitHashing, type HashLimits } from './auth/hash-limiter.js';
 import { installErrorHandling, sendError, toLatchkeyError } from './http/error-handler.js';
 import { clientErrorHandler } from './http/client-error.js';
 import { installJsonOnly } from './http/json-body.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
   /** Clock, epoch ms. Default `Date.now`. */
   readonly now?: () => number;
   readonly passwords?: PasswordHasher;
+  /** Concurrent password hashes and queue bound. Default `defaultHashLimits()` (cores − 1, 64 per slot). */
+  readonly hashLimits?: HashLimits;
   readonly keyProtector?: KeyProtector;
   /** Log level for Fastify's logger (stdout, JSON lines); default off. The CLI uses `'error'`. */
   readonly logLevel?: 'error' | 'warn' | 'info' | 'debug';
@@ -63,7 +66,8 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
     if (ownStore) await store.close();
     throw err;
   }
-  const passwords = deps.passwords ?? argon2idHasher;
+  // At most cores − 1 hashes at once, bounded queue (server_busy past it): the event loop keeps a core.
+  const passwords = limitHashing(deps.passwords ?? argon2idHasher, deps.hashLimits ?? defaultHashLimits());
   // Scaled out (redisUrl set): revocations are also pushed to Redis pub/sub, where services can follow
   // them without reaching an auth server; the store's log and the SSE feed carry them either way.
   let publishers = deps.revocationPublishers;

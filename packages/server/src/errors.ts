@@ -186,6 +186,16 @@ export class StoreUnavailableError extends LatchkeyError {
 }
 
 /**
+ * 503 — too many password hashes are already waiting (a login/sign-up burst beyond the hashing queue).
+ * Nothing was done; retrying later is safe. Sent with `Retry-After`.
+ */
+export class ServerBusyError extends LatchkeyError {
+  constructor(message = 'The server is busy; retry shortly.') {
+    super('server_busy', 503, message);
+  }
+}
+
+/**
  * Thrown at start-up when stored private signing keys cannot be opened: they are encrypted and
  * `LATCHKEY_KEY_ENCRYPTION_KEY` is missing, or the key given does not decrypt them. Never sent on the wire.
  */
@@ -272,5 +282,6 @@ export const SERVER_ERROR_CODES = {
   invalid_target: 400,
   internal_error: 500,
   store_unavailable: 503,
+  server_busy: 503,
   too_many_requests: 429,
 } as const satisfies Record<string, number>;

@@ -1,9 +1,10 @@
-import { SignJWT, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import { createVerifier, TokenClaimInvalidError, TokenMalformedError } from '@latchkey/verify';
 import type { ServerConfig } from '../config/defaults.js';
 import { SIGNING_ALGORITHMS } from '../config/defaults.js';
 import type { KeyManager } from '../keys/key-manager.js';
 import { randomToken } from './crypto.js';
+import { encodeSegment, signJws } from './jws-sign.js';
 
 const CLOCK_SKEW_SECONDS = 30;
 // Access tokens live at most accessTokenTtlSeconds (≤ 3600).
@@ -57,15 +58,15 @@ export async function issueAccessToken(keys: KeyManager, config: ServerConfig, i
   if (input.sessionId !== undefined) claims.sid = input.sessionId;
   if (input.csrf !== undefined) claims.csrf = input.csrf;
   if (input.roles !== undefined && input.roles.length > 0) claims.roles = [...input.roles];
-  const token = await new SignJWT(claims)
-    .setProtectedHeader({ alg: key.alg, typ: 'at+jwt', kid: key.kid })
-    .setIssuer(config.issuer)
-    .setSubject(input.subject)
-    .setAudience(input.audience ?? config.audience)
-    .setIssuedAt(iat)
-    .setExpirationTime(exp)
-    .setJti(jti)
-    .sign(key.privateKey);
+  claims.iss = config.issuer;
+  claims.sub = input.subject;
+  claims.aud = input.audience ?? config.audience;
+  claims.iat = iat;
+  claims.exp = exp;
+  claims.jti = jti;
+  // node:crypto KeyObject, one synchronous sign (RFC 7515 compact serialization).
+  const signingInput = `${key.headerSegment}.${encodeSegment(claims)}`;
+  const token = `${signingInput}.${signJws(key.alg, key.privateKey, signingInput)}`;
   return { token, jti, issuedAt: iat, expiresAt: exp, scope };
 }
 
