@@ -5,7 +5,8 @@
 // its own SSE connection. Timing starts just before the logout request is sent and stops when a
 // verifier's feed delivered the entry (checked with verifyAccessToken → token_revoked).
 //
-// Usage: npm run build && node bench/revocation-latency.mjs [--n 50]
+// Usage: npm run build && node bench/revocation-latency.mjs [--n 50] [--json]
+// `npm run bench` runs it with --json: the human lines go to stderr, one JSON line to stdout.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +15,9 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createVerifier, TokenRevokedError } from '@latchkey/verify';
 
-const n = Number(process.argv[process.argv.indexOf('--n') + 1] ?? 0) || 50;
+const n = (process.argv.includes('--n') && Number(process.argv[process.argv.indexOf('--n') + 1])) || 50;
+const json = process.argv.includes('--json');
+const say = json ? (line) => process.stderr.write(`${line}\n`) : (line) => console.log(line);
 const root = new URL('..', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'latchkey-bench-rev-'));
 const feedToken = randomBytes(32).toString('base64url');
@@ -81,9 +84,18 @@ try {
     return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
   };
   const f = (x) => `${x.toFixed(1)} ms`;
-  console.log(`revocation latency, logout → token_revoked at the verifier (${n} logouts, 3 verifiers, SSE feed, SQLite, loopback)`);
-  console.log(`  per verifier (${all.length} samples):   p50 ${f(pct(all, 50))}   p95 ${f(pct(all, 95))}   max ${f(Math.max(...all))}`);
-  console.log(`  all three refuse (${slowest.length} samples): p50 ${f(pct(slowest, 50))}   p95 ${f(pct(slowest, 95))}   max ${f(Math.max(...slowest))}`);
+  say(`revocation latency, logout → token_revoked at the verifier (${n} logouts, 3 verifiers, SSE feed, SQLite, loopback)`);
+  say(`  per verifier (${all.length} samples):   p50 ${f(pct(all, 50))}   p95 ${f(pct(all, 95))}   max ${f(Math.max(...all))}`);
+  say(`  all three refuse (${slowest.length} samples): p50 ${f(pct(slowest, 50))}   p95 ${f(pct(slowest, 95))}   max ${f(Math.max(...slowest))}`);
+  if (json) {
+    const r = (x) => Number(x.toFixed(2));
+    process.stdout.write(`${JSON.stringify({
+      method: `${n} logouts; ms from sending POST /auth/logout until each of 3 verifiers (SSE feed) refuses the access token; auth server is a separate latchkey serve process on SQLite, loopback`,
+      logouts: n,
+      per_verifier: { p50: r(pct(all, 50)), p95: r(pct(all, 95)), max: r(Math.max(...all)) },
+      all_three: { p50: r(pct(slowest, 50)), p95: r(pct(slowest, 95)), max: r(Math.max(...slowest)) },
+    })}\n`);
+  }
 } finally {
   for (const v of verifiers) await v.verifier.close();
   server.kill('SIGTERM');

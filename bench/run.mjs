@@ -144,14 +144,16 @@ function table(rows) {
 }
 
 log(`Latchkey benchmarks${quick ? ' (quick)' : ''} — ${availableParallelism()} cores, load average ${loadavg()[0].toFixed(2)}`);
-log('1/4 verification, cold and warm (per core: ops per CPU-second of the process)');
+log('1/5 verification, cold and warm (per core: ops per CPU-second of the process)');
 const verify = await runChild('verify-bench.mjs', quick ? ['--quick'] : []);
-log('2/4 HTTP: cart service (Latchkey) vs no auth vs @fastify/jwt, autocannon on loopback');
+log('2/5 HTTP: cart service (Latchkey) vs no auth vs @fastify/jwt, autocannon on loopback');
 const http = await httpBench();
-log('3/4 auth server on SQLite: refresh, login, event-loop delay');
+log('3/5 auth server on SQLite: refresh, login, event-loop delay');
 const auth = await runChild('auth-bench.mjs', quick ? ['--quick'] : []);
-log(`4/4 memory: 100,000 cached tokens${quick ? ' (50,000 measured, scaled)' : ''}`);
+log(`4/5 memory: 100,000 cached tokens${quick ? ' (50,000 measured, scaled)' : ''}`);
 const memory = await runChild('memory-bench.mjs', quick ? ['--quick'] : []);
+log('5/5 revocation latency: logout → token_revoked at 3 verifiers following the feed');
+const revocation = await runChild('revocation-latency.mjs', ['--json', '--n', quick ? '20' : '50']);
 
 const algs = ['EdDSA', 'ES256', 'RS256'];
 const ratios = {
@@ -182,6 +184,9 @@ const figures = {
   login_loop_delay_p99_ms: auth.login_loop_delay_p99_ms,
   idle_loop_delay_p99_ms: auth.idle_loop_delay_p99_ms,
   memory_100k_tokens: memory,
+  // The slowest of the three verifiers per logout: when the token is refused everywhere.
+  revocation_latency_ms: revocation.all_three,
+  revocation_latency_per_verifier_ms: revocation.per_verifier,
 };
 const targets = [
   ...algs.map((a) => ({ name: `cold ${a} ≥ ${a === 'RS256' ? 80 : 90} % of raw`, value: pct(ratios.cold_vs_raw[a]), met: ratios.cold_vs_raw[a] >= (a === 'RS256' ? 0.8 : 0.9) })),
@@ -209,6 +214,7 @@ const result = {
     verify: 'ops per CPU-second of the bench process (user+system, all threads), contenders interleaved in batches of 50 (cold) / 1000 (warm) within each round, alternating order, GC between slices; medians over rounds; ratios are medians of per-round ratios',
     http: `server process per variant, autocannon (separate process, ${http.connections} connections) on 127.0.0.1, ${http.duration_s} s per run, ${http.rounds} rounds alternating variants, medians; CPU µs/request from the server's process.cpuUsage()`,
     auth: auth.method,
+    revocation: revocation.method,
   },
   ratios,
   figures,
@@ -237,6 +243,7 @@ const otherRows = [
   ['authenticate() outside a framework, µs', `cookie+CSRF ${verify.isolated.cookie_csrf_node_us}, Bearer ${verify.isolated.bearer_node_us}, cookie+CSRF on the WebCrypto backend ${verify.isolated.cookie_csrf_web_backend_us}`],
   ['refresh (SQLite, inject)', `${num(auth.refresh_per_s)}/s wall, ${num(auth.refresh_per_cpu_s)} per CPU-second`],
   ['login (Argon2id, inject)', `${auth.login_per_s}/s; loop delay p99 ${auth.login_loop_delay_p99_ms} ms during a burst of ${auth.login_burst} (idle p99 ${auth.idle_loop_delay_p99_ms} ms)`],
+  ['revocation latency (logout → refused by all 3 verifiers)', `p50 ${revocation.all_three.p50} ms, p95 ${revocation.all_three.p95} ms, max ${revocation.all_three.max} ms (${revocation.logouts} logouts)`],
   ['100,000 cached tokens', `RSS ${memory.rss_after_mb} MB (+${memory.rss_delta_mb} MB), heap ${memory.heap_bytes_per_token} B/token, token ${memory.avg_token_bytes} B`],
 ];
 const targetRows = [['target', 'measured', 'met'], ...targets.map((t) => [t.name, t.value, t.met ? 'yes' : 'NO'])];

@@ -205,6 +205,9 @@ export async function startShop(options: StartShopOptions = {}): Promise<Running
     LATCHKEY_AUDIENCE: SHOP_AUDIENCE,
     LATCHKEY_CORS_ORIGINS: gatewayOrigins.join(','),
     LATCHKEY_REVOCATION_FEED_TOKEN: feedToken,
+    // The gateway is the auth server's trusted proxy (it connects from loopback and overwrites
+    // X-Forwarded-For with the browser's address), so per-address rate limits see real clients.
+    LATCHKEY_TRUST_PROXY: '127.0.0.1',
   };
   const recommendationClient = await provisionRecommendationClient(authCli, authEnv);
 

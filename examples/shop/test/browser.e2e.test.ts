@@ -213,7 +213,9 @@ test('quantity field: over 99 is clamped, nonsense is refused in plain words and
     await qty.press('Enter');
     await page.locator('[data-testid="qty-moka-pot"][value="99"]').waitFor();
     assert.equal(await qty.inputValue(), '99');
-    assert.match((await status.textContent()) ?? '', /at most 99/i);
+    // The cart re-renders before the status line is written (the page refreshes recommendations in
+    // between), so wait for the message itself rather than reading it at the re-render.
+    await page.locator('[data-testid="status"]', { hasText: /at most 99/i }).waitFor();
 
     for (const bad of ['-3', '2.5']) {
       await qty.fill(bad);
@@ -393,6 +395,115 @@ test('cross-site rule: a page on another site cannot change the cart by form POS
     await evil.close();
 
     assert.deepEqual((await serverCart(page)).ids, ['desk-lamp'], 'the cart is unchanged');
+  } finally {
+    await context.close();
+  }
+});
+
+test('cross-site rule: another site cannot read data, change state with GET (img, navigation), end the session by form POST, or frame the shop', { skip, timeout: 90_000 }, async () => {
+  const context = await browser!.newContext();
+  try {
+    const { page } = await openShop(context);
+    await signupAndLogin(page);
+    await page.getByTestId('add-desk-lamp').click();
+    await page.locator('#recommendations[data-based-on="desk-lamp"]').waitFor({ state: 'attached' });
+    const sessionAlive = () => page.evaluate(async () => (await fetch('/auth/me', { credentials: 'same-origin' })).status);
+    assert.equal(await sessionAlive(), 200);
+
+    const evil = await context.newPage();
+    evil.setDefaultTimeout(15_000);
+    const consoleLines: string[] = [];
+    evil.on('console', (msg) => consoleLines.push(msg.text()));
+    await evil.goto(attackerUrl);
+
+    // 1. Reading with credentials: every read is blocked by CORS (no Access-Control-Allow-Origin for this site).
+    const reads = await evil.evaluate(async (shop) => {
+      const out: string[] = [];
+      for (const path of ['/api/cart', '/api/customer/profile', '/api/customer/orders', '/api/recommendations', '/auth/me']) {
+        try {
+          const r = await fetch(shop + path, { credentials: 'include' });
+          out.push(`${path}:read:${r.status}:${(await r.text()).slice(0, 40)}`);
+        } catch {
+          out.push(`${path}:blocked`);
+        }
+      }
+      return out;
+    }, shopUrl);
+    for (const r of reads) assert.match(r, /:blocked$/, r);
+
+    // 2. GETs on state-changing URLs, as images and as top-level navigations.
+    const getTargets = [
+      '/api/cart/items?productId=pothos&quantity=1',
+      '/api/cart/items/desk-lamp',
+      '/api/customer/orders?items=pothos',
+      '/auth/logout',
+      '/auth/logout-all',
+      '/auth/refresh',
+    ];
+    await evil.evaluate(async ({ shop, paths }) => {
+      await Promise.all(
+        paths.map(
+          (p) =>
+            new Promise<void>((resolve) => {
+              const img = document.createElement('img');
+              img.onload = img.onerror = () => resolve();
+              img.src = shop + p;
+              document.body.append(img);
+            }),
+        ),
+      );
+    }, { shop: shopUrl, paths: getTargets });
+    for (const p of getTargets) {
+      await evil.goto(shopUrl + p).catch(() => undefined);
+    }
+
+    // 3. Form POSTs at the session endpoints and the order endpoint (simple requests, no preflight).
+    for (const [path, enctype] of [['/auth/logout', 'text/plain'], ['/auth/logout', 'application/x-www-form-urlencoded'], ['/auth/refresh', 'text/plain'], ['/api/customer/orders', 'text/plain']] as const) {
+      await evil.goto(attackerUrl);
+      const navigation = evil.waitForURL(shopUrl + path);
+      await evil.evaluate(
+        ({ action, enctype }) => {
+          const form = document.createElement('form');
+          form.method = 'POST';
+          form.action = action;
+          form.enctype = enctype;
+          const input = document.createElement('input');
+          input.type = 'hidden';
+          input.name = '{"items":[{"productId":"pothos","quantity":1}],"x":"';
+          input.value = '"}';
+          form.append(input);
+          document.body.append(form);
+          form.submit();
+        },
+        { action: shopUrl + path, enctype },
+      );
+      await navigation;
+    }
+
+    // 4. A hidden iframe of the shop (clickjacking): refused by frame-ancestors / X-Frame-Options.
+    await evil.goto(attackerUrl);
+    await evil.evaluate((shop) => {
+      const frame = document.createElement('iframe');
+      frame.src = shop + '/';
+      frame.style.opacity = '0';
+      frame.id = 'victim';
+      document.body.append(frame);
+      return new Promise<void>((resolve) => {
+        frame.onload = () => resolve();
+        setTimeout(resolve, 5000);
+      });
+    }, shopUrl);
+    const child = evil.frames().find((f) => f !== evil.mainFrame());
+    assert.ok(child, 'the iframe element exists');
+    assert.notEqual(child.url(), `${shopUrl}/`, `the shop must not load in a frame (frame url ${child.url()})`);
+    assert.equal(await child.locator('body[data-ready="true"]').count(), 0, 'the shop page did not run inside the frame');
+    await evil.close();
+
+    // Nothing changed: same cart, no order, still signed in.
+    assert.equal(await sessionAlive(), 200, 'the session survived');
+    assert.deepEqual((await serverCart(page)).ids, ['desk-lamp'], 'the cart is unchanged');
+    const orders = await page.evaluate(async () => ((await (await fetch('/api/customer/orders', { credentials: 'same-origin' })).json()) as { orders: unknown[] }).orders.length);
+    assert.equal(orders, 0, 'no order was placed');
   } finally {
     await context.close();
   }

@@ -151,8 +151,12 @@ export function createLatchkeyClient(options: LatchkeyClientOptions = {}): Latch
   let closed = false;
   // Tabs waiting for another tab's new CSRF token (see authFetch's 403 csrf_token_mismatch handling).
   const csrfWaiters = new Set<(csrf: string) => void>();
+  // The newest token another tab announced: it can arrive before this tab's own request fails with it.
+  let lastAnnounced: string | undefined;
   const announce = (csrf: string | undefined): void => {
-    if (csrf !== undefined) for (const w of [...csrfWaiters]) w(csrf);
+    if (csrf === undefined || csrf === '') return;
+    lastAnnounced = csrf;
+    for (const w of [...csrfWaiters]) w(csrf);
   };
   const channel: TabChannel = openTabChannel('latchkey', (m) => {
     schedule();
@@ -169,6 +173,11 @@ export function createLatchkeyClient(options: LatchkeyClientOptions = {}): Latch
   function awaitNewCsrf(stale: string, timeoutMs: number): Promise<string | null> {
     const now = safeGet(storage, CSRF_STORAGE_KEY);
     if (now !== null && now !== stale) return Promise.resolve(now);
+    if (lastAnnounced !== undefined && lastAnnounced !== stale) {
+      // Heard on the channel before this tab's storage caught up: adopt it (the storage write is on its way).
+      safeSet(storage, CSRF_STORAGE_KEY, lastAnnounced);
+      return Promise.resolve(lastAnnounced);
+    }
     return new Promise((resolve) => {
       const done = (value: string | null): void => {
         csrfWaiters.delete(onCsrf);
@@ -226,11 +235,13 @@ export function createLatchkeyClient(options: LatchkeyClientOptions = {}): Latch
     const token = res.headers.get(CSRF_HEADER);
     if (token === null || token === '') return false;
     safeSet(storage, CSRF_STORAGE_KEY, token);
+    lastAnnounced = undefined; // this tab's own answer is newer than anything heard before it
     return true;
   }
 
   function forget(reason: AuthChange['reason']): void {
     const had = safeGet(storage, CSRF_STORAGE_KEY) !== null;
+    lastAnnounced = undefined;
     safeRemove(storage, CSRF_STORAGE_KEY);
     safeRemove(storage, EXPIRY_STORAGE_KEY);
     schedule();
@@ -329,7 +340,9 @@ export function createLatchkeyClient(options: LatchkeyClientOptions = {}): Latch
           const stored = safeGet(storage, CSRF_STORAGE_KEY);
           const current = stored !== before ? stored : (announced ?? stored);
           if (current !== null && current !== before) {
-            // Another tab refreshed while this one waited for the lock: adopt its result.
+            // Another tab refreshed while this one waited for the lock: adopt its result, into this
+            // tab's storage too (callers read it from there; the other tab's write may not be here yet).
+            if (stored !== current) safeSet(storage, CSRF_STORAGE_KEY, current);
             lastRefreshAt = now();
             schedule();
             return;

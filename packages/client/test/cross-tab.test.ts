@@ -132,3 +132,43 @@ test('logout forgets the expiry and stops the proactive timer', async () => {
   assert.equal(storage.getItem(CSRF_STORAGE_KEY), null);
   assert.equal(auth.nextRefreshAt(), null);
 });
+
+test("a tab whose localStorage lags behind another tab's refresh uses the CSRF token announced on the channel, without refreshing again", async () => {
+  // Tab A refreshes; the browser shares the new access cookie at once, but tab B's localStorage still
+  // holds the old CSRF token (propagation is asynchronous). The announcement on the BroadcastChannel
+  // reached B before B's request came back 403 csrf_token_mismatch.
+  let current = 'csrf-0';
+  let refreshes = 0;
+  const fetch = async (input: string, init?: RequestInit): Promise<Response> => {
+    await new Promise((r) => setImmediate(r));
+    if (input.endsWith('/refresh')) {
+      refreshes += 1;
+      current = `csrf-${refreshes}`;
+      return json(200, { expires_in: 600, expires_at: Math.floor(Date.now() / 1000) + 600 }, { 'X-CSRF-Token': current });
+    }
+    const sent = new Headers(init?.headers).get('x-csrf-token');
+    return sent === current ? json(200, { ok: true }) : json(403, { error: 'csrf_token_mismatch', error_description: 'x' });
+  };
+  const storageA = memoryStorage();
+  const storageB = memoryStorage();
+  storageA.setItem(CSRF_STORAGE_KEY, 'csrf-0');
+  storageB.setItem(CSRF_STORAGE_KEY, 'csrf-0');
+  const timers = fakeTimers(); // B must not need its 1.5 s fallback timer
+  const tabA = createLatchkeyClient({ storage: storageA, fetch, proactiveRefresh: false });
+  const tabB = createLatchkeyClient({ storage: storageB, fetch, proactiveRefresh: false, setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout });
+  clients.push(tabA, tabB);
+  const heard = new Promise<void>((resolve) => {
+    const probe = new BroadcastChannel('latchkey');
+    probe.onmessage = () => {
+      probe.close();
+      setImmediate(resolve);
+    };
+  });
+  await tabA.refresh();
+  await heard;
+  assert.equal(storageB.getItem(CSRF_STORAGE_KEY), 'csrf-0', 'B has not seen the storage write yet');
+  const res = await tabB.fetch('/api/cart/items', { method: 'POST', body: '{}' });
+  assert.equal(res.status, 200);
+  assert.equal(refreshes, 1, 'only tab A refreshed');
+  assert.equal(storageB.getItem(CSRF_STORAGE_KEY), 'csrf-1', 'B keeps the adopted token');
+});

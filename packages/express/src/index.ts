@@ -3,7 +3,7 @@
  * @packageDocumentation
  */
 import type { RequestHandler } from 'express';
-import { assertScopes, errorResponse, resolveVerifier, type Principal, type VerifierInput } from '@latchkey/verify';
+import { assertScopes, assertUserSession, errorResponse, resolveVerifier, type Principal, type VerifierInput } from '@latchkey/verify';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -19,6 +19,8 @@ declare global {
 export interface LatchkeyOptions {
   /** Scopes the route requires (all of them). */
   readonly scopes?: readonly string[];
+  /** Only user-session tokens (with `sid`): machine tokens get `403 user_session_required`. */
+  readonly requireUser?: boolean;
 }
 
 /**
@@ -35,11 +37,13 @@ export interface LatchkeyOptions {
 export function latchkey(input: VerifierInput, options: LatchkeyOptions = {}): RequestHandler {
   const verifier = resolveVerifier(input);
   const scopes = [...(options.scopes ?? [])];
+  const requireUser = options.requireUser === true;
   return async (req, res, next) => {
     let principal: Principal;
     try {
       principal = await verifier.authenticate({ method: req.method, headers: req.headers });
       assertScopes(principal, scopes);
+      if (requireUser) assertUserSession(principal);
     } catch (err) {
       const { status, headers, body } = errorResponse(err);
       res.status(status).set(headers).json(body);

@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import express, { type RequestHandler } from 'express';
-import { runAdapterSuite } from '@latchkey/testkit';
+import { adapterAttackTarget, runAdapterSuite, runAttackSuite, type MakeAdapterApp } from '@latchkey/testkit';
 import { latchkey } from '../src/index.js';
 
-runAdapterSuite('express', async ({ verifierOptions }) => {
+const makeApp: MakeAdapterApp = async ({ verifierOptions }) => {
   const app = express();
   let calls = 0;
   const handler: RequestHandler = (req, res) => {
@@ -14,6 +14,7 @@ runAdapterSuite('express', async ({ verifierOptions }) => {
   app.get('/protected', auth, handler);
   app.post('/protected', auth, handler);
   app.get('/scoped', latchkey(verifierOptions, { scopes: ['cart:read'] }), handler);
+  app.get('/user', latchkey(verifierOptions, { requireUser: true }), handler);
   const server = await new Promise<import('node:http').Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -27,4 +28,7 @@ runAdapterSuite('express', async ({ verifierOptions }) => {
         server.close(() => resolve());
       }),
   };
-});
+};
+
+runAdapterSuite('express', makeApp);
+runAttackSuite('express adapter', adapterAttackTarget(makeApp), { configurable: true });

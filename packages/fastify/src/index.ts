@@ -4,12 +4,14 @@
  */
 import type { FastifyPluginAsync, preHandlerAsyncHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { assertScopes, errorResponse, resolveVerifier, type Principal, type VerifierInput } from '@latchkey/verify';
+import { assertScopes, assertUserSession, errorResponse, resolveVerifier, type Principal, type VerifierInput } from '@latchkey/verify';
 
 /** Options of {@link FastifyInstance.requireAuth}. */
 export interface RequireAuthOptions {
   /** Scopes the route requires (all of them). */
   readonly scopes?: readonly string[];
+  /** Only user-session tokens (with `sid`): machine tokens get `403 user_session_required`. */
+  readonly requireUser?: boolean;
 }
 
 declare module 'fastify' {
@@ -28,11 +30,13 @@ const plugin: FastifyPluginAsync<VerifierInput> = async (app, options) => {
   app.decorateRequest('auth', null);
   app.decorate('requireAuth', (routeOptions: RequireAuthOptions = {}): preHandlerAsyncHookHandler => {
     const scopes = [...(routeOptions.scopes ?? [])];
+    const requireUser = routeOptions.requireUser === true;
     return async (request, reply) => {
       let principal: Principal;
       try {
         principal = await verifier.authenticate({ method: request.method, headers: request.headers });
         assertScopes(principal, scopes);
+        if (requireUser) assertUserSession(principal);
       } catch (err) {
         const { status, headers, body } = errorResponse(err);
         return reply.code(status).headers(headers).send(body);

@@ -1,8 +1,8 @@
 import Fastify from 'fastify';
-import { runAdapterSuite } from '@latchkey/testkit';
+import { adapterAttackTarget, runAdapterSuite, runAttackSuite, type MakeAdapterApp } from '@latchkey/testkit';
 import { latchkeyFastify } from '../src/index.js';
 
-runAdapterSuite('fastify', async ({ verifierOptions }) => {
+const makeApp: MakeAdapterApp = async ({ verifierOptions }) => {
   const app = Fastify();
   let calls = 0;
   await app.register(latchkeyFastify, verifierOptions);
@@ -13,6 +13,10 @@ runAdapterSuite('fastify', async ({ verifierOptions }) => {
   app.get('/protected', { preHandler: app.requireAuth() }, reply);
   app.post('/protected', { preHandler: app.requireAuth() }, reply);
   app.get('/scoped', { preHandler: app.requireAuth({ scopes: ['cart:read'] }) }, reply);
+  app.get('/user', { preHandler: app.requireAuth({ requireUser: true }) }, reply);
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return { url, handlerCalls: () => calls, close: () => app.close() };
-});
+};
+
+runAdapterSuite('fastify', makeApp);
+runAttackSuite('fastify adapter', adapterAttackTarget(makeApp), { configurable: true });

@@ -4,7 +4,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { createMiddleware } from 'hono/factory';
-import { assertScopes, errorResponse, resolveVerifier, type Principal, type VerifierInput } from '@latchkey/verify';
+import { assertScopes, assertUserSession, errorResponse, resolveVerifier, type Principal, type VerifierInput } from '@latchkey/verify';
 
 /** The Hono environment the middleware provides: `c.var.auth` is the verified principal. */
 export type LatchkeyEnv = { Variables: { auth: Principal } };
@@ -13,6 +13,8 @@ export type LatchkeyEnv = { Variables: { auth: Principal } };
 export interface LatchkeyOptions {
   /** Scopes the route requires (all of them). */
   readonly scopes?: readonly string[];
+  /** Only user-session tokens (with `sid`): machine tokens get `403 user_session_required`. */
+  readonly requireUser?: boolean;
 }
 
 /**
@@ -29,11 +31,13 @@ export interface LatchkeyOptions {
 export function latchkey(input: VerifierInput, options: LatchkeyOptions = {}): MiddlewareHandler<LatchkeyEnv> {
   const verifier = resolveVerifier(input);
   const scopes = [...(options.scopes ?? [])];
+  const requireUser = options.requireUser === true;
   return createMiddleware<LatchkeyEnv>(async (c, next) => {
     let principal: Principal;
     try {
       principal = await verifier.authenticate({ method: c.req.method, headers: c.req.raw.headers });
       assertScopes(principal, scopes);
+      if (requireUser) assertUserSession(principal);
     } catch (err) {
       const { status, headers, body } = errorResponse(err);
       return new Response(JSON.stringify(body), { status, headers });

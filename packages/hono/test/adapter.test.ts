@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import { runAdapterSuite } from '@latchkey/testkit';
+import { adapterAttackTarget, runAdapterSuite, runAttackSuite, type MakeAdapterApp } from '@latchkey/testkit';
 import { latchkey, type LatchkeyEnv } from '../src/index.js';
 
-runAdapterSuite('hono', async ({ verifierOptions }) => {
+const makeApp: MakeAdapterApp = async ({ verifierOptions }) => {
   const app = new Hono<LatchkeyEnv>();
   let calls = 0;
   const handler = (c: Context<LatchkeyEnv>) => {
@@ -15,6 +15,7 @@ runAdapterSuite('hono', async ({ verifierOptions }) => {
   app.get('/protected', auth, handler);
   app.post('/protected', auth, handler);
   app.get('/scoped', latchkey(verifierOptions, { scopes: ['cart:read'] }), handler);
+  app.get('/user', latchkey(verifierOptions, { requireUser: true }), handler);
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });
@@ -24,4 +25,7 @@ runAdapterSuite('hono', async ({ verifierOptions }) => {
     handlerCalls: () => calls,
     close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
   };
-});
+};
+
+runAdapterSuite('hono', makeApp);
+runAttackSuite('hono adapter', adapterAttackTarget(makeApp), { configurable: true });

@@ -7,6 +7,7 @@ import { startSweeper } from './store/sweeper.js';
 import { KeyManager, type RotationPolicy } from './keys/key-manager.js';
 import { protectorFor, type KeyProtector } from './keys/protector.js';
 import { argon2idHasher, dummyHashFor, type PasswordHasher } from './auth/passwords.js';
+import { defaultHashLimits, limitHashing, type HashLimits } from './auth/hash-limiter.js';
 import { installErrorHandling, sendError, toLatchkeyError } from './http/error-handler.js';
 import { clientErrorHandler } from './http/client-error.js';
 import { installJsonOnly } from './http/json-body.js';
@@ -23,6 +24,7 @@ import { sessionRoutes } from './routes/sessions.js';
 import { RevocationHub, type RevocationBroadcaster } from './revocation/hub.js';
 import { openRedisRevocationPublisher } from './revocation/redis-transport.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { installMetrics } from './http/metrics.js';
 
 export interface AppDeps {
   /**
@@ -33,6 +35,8 @@ export interface AppDeps {
   /** Clock, epoch ms. Default `Date.now`. */
   readonly now?: () => number;
   readonly passwords?: PasswordHasher;
+  /** Concurrent password hashes and queue bound. Default `defaultHashLimits()` (cores − 1, 64 per slot). */
+  readonly hashLimits?: HashLimits;
   readonly keyProtector?: KeyProtector;
   /** Log level for Fastify's logger (stdout, JSON lines); default off. The CLI uses `'error'`. */
   readonly logLevel?: 'error' | 'warn' | 'info' | 'debug';
@@ -62,7 +66,8 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
     if (ownStore) await store.close();
     throw err;
   }
-  const passwords = deps.passwords ?? argon2idHasher;
+  // At most cores − 1 hashes at once, bounded queue (server_busy past it): the event loop keeps a core.
+  const passwords = limitHashing(deps.passwords ?? argon2idHasher, deps.hashLimits ?? defaultHashLimits());
   // Scaled out (redisUrl set): revocations are also pushed to Redis pub/sub, where services can follow
   // them without reaching an auth server; the store's log and the SSE feed carry them either way.
   let publishers = deps.revocationPublishers;
@@ -85,7 +90,8 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
   const app = Fastify({
     logger: deps.logLevel === undefined ? false : { level: deps.logLevel },
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    // A list only (never `true`): X-Forwarded-For is believed from these peers alone.
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     return503OnClosing: true,
     // Fastify's defaults would silently strip unknown fields and coerce types; we reject both.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
@@ -100,8 +106,13 @@ export async function buildApp(config: ServerConfig, deps: AppDeps = {}): Promis
   installErrorHandling(app);
   installJsonOnly(app);
   installCors(app, config);
+  installMetrics(app, ctx);
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
+    // The auth server serves JSON only: nothing may run, load or frame it, and no URL leaks onward.
+    reply.header('content-security-policy', "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'no-referrer');
     // Token-bearing and per-user responses must never be cached (RFC 6749 §5.1).
     if (reply.getHeader('cache-control') === undefined) reply.header('cache-control', 'no-store');
     return payload;

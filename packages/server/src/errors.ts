@@ -91,6 +91,19 @@ export class InvalidCredentialsError extends LatchkeyError {
   }
 }
 
+/**
+ * 429 — too many failed attempts (login per account or client IP, refresh per IP, OAuth client
+ * authentication per client or IP). Sent with `Retry-After` (seconds). Never says whether an account exists.
+ */
+export class TooManyRequestsError extends LatchkeyError {
+  /** Seconds until the blocking window ends (≥ 1). */
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number, message = 'Too many failed attempts; wait before trying again.') {
+    super('too_many_requests', 429, message);
+    this.retryAfterSeconds = Number.isFinite(retryAfterSeconds) ? Math.max(1, Math.ceil(retryAfterSeconds)) : 1;
+  }
+}
+
 /** 403 — the account exists and the password is right, but an operator disabled it. */
 export class AccountDisabledError extends LatchkeyError {
   constructor(message = 'This account is disabled.') {
@@ -169,6 +182,16 @@ export class StoreUnavailableError extends LatchkeyError {
   constructor(message = 'The data store is temporarily unavailable; retry shortly.', options?: { cause?: unknown }) {
     super('store_unavailable', 503, message);
     if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/**
+ * 503 — too many password hashes are already waiting (a login/sign-up burst beyond the hashing queue).
+ * Nothing was done; retrying later is safe. Sent with `Retry-After`.
+ */
+export class ServerBusyError extends LatchkeyError {
+  constructor(message = 'The server is busy; retry shortly.') {
+    super('server_busy', 503, message);
   }
 }
 
@@ -259,4 +282,6 @@ export const SERVER_ERROR_CODES = {
   invalid_target: 400,
   internal_error: 500,
   store_unavailable: 503,
+  server_busy: 503,
+  too_many_requests: 429,
 } as const satisfies Record<string, number>;

@@ -25,6 +25,7 @@ export { KeyManager, type PublicJwk, type KeySummary, type SigningKey } from './
 export { plaintextProtector, protectorFor, type KeyProtector } from './keys/protector.js';
 export { aesGcmProtector, AES_GCM_PROTECTION } from './keys/aes-gcm-protector.js';
 export { argon2idHasher, type PasswordHasher } from './auth/passwords.js';
+export { defaultHashLimits, limitHashing, type HashLimits } from './auth/hash-limiter.js';
 export { ACCESS_COOKIE, REFRESH_COOKIE, CSRF_HEADER } from './http/cookies.js';
 export { WEB_CLIENT_ID, NATIVE_CLIENT_ID, type AccessTokenClaims } from './tokens/access-token.js';
 export { registerClient, rotateClientSecret, type ClientDefinition, type ClientWithSecret } from './oauth/client-registry.js';

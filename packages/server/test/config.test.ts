@@ -12,7 +12,8 @@ describe('config', () => {
     assert.equal(c.signingAlgorithm, 'ES256');
     assert.equal(c.dataDir, './.latchkey');
     assert.equal(c.signupEnabled, true);
-    assert.equal(c.trustProxy, false);
+    assert.deepEqual(c.trustProxy, []);
+    assert.equal(c.rateLimits, true);
     assert.equal(c.passwordMinLength, 8);
     assert.equal(c.passwordMaxBytes, 1024);
     assert.equal(c.bodyLimit, 16384);

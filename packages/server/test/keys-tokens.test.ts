@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { calculateJwkThumbprint, decodeProtectedHeader, decodeJwt, SignJWT, generateKeyPair } from 'jose';
+import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, decodeJwt, jwtVerify, SignJWT, generateKeyPair } from 'jose';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { KeyManager } from '../src/keys/key-manager.js';
 import { issueAccessToken, verifyOwnAccessToken } from '../src/tokens/access-token.js';
@@ -71,6 +71,28 @@ describe('access tokens', () => {
     await assert.rejects(verifyOwnAccessToken(km, config, t.token, NOW + 631_000));
     await store.close();
   });
+
+  for (const alg of SIGNING_ALGORITHMS) {
+    it(`${alg}: signed with node:crypto, verifies with jose against the published JWKS (ES256 as raw R||S)`, async () => {
+      const store = openSqliteStore(':memory:');
+      try {
+        const km = await KeyManager.open(store.keys, alg, NOW);
+        const t = await issueAccessToken(km, config, { subject: 'u1', sessionId: 's1', clientId: 'latchkey-web' }, NOW);
+        const sig = Buffer.from(t.token.split('.')[2]!, 'base64url');
+        if (alg === 'ES256') assert.equal(sig.length, 64, 'JWS ES256 is IEEE P1363 (R||S), not DER');
+        if (alg === 'EdDSA') assert.equal(sig.length, 64);
+        const { payload, protectedHeader } = await jwtVerify(t.token, createLocalJWKSet(km.jwks()), { algorithms: [alg], typ: 'at+jwt', currentDate: new Date(NOW) });
+        assert.deepEqual(protectedHeader, { alg, typ: 'at+jwt', kid: km.signingKey().kid });
+        assert.equal(payload.sub, 'u1');
+        // A key reloaded from the store (another process, a restart) signs the same way.
+        const again = await KeyManager.readOnly(store.keys);
+        const claims = await verifyOwnAccessToken(again, config, t.token, NOW);
+        assert.equal(claims.jti, t.jti);
+      } finally {
+        await store.close();
+      }
+    });
+  }
 
   it('rejects a token signed by a foreign key with the same kid', async () => {
     const store = openSqliteStore(':memory:');

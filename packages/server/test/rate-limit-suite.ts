@@ -41,6 +41,16 @@ export function runRateLimitSuite(name: string, make: () => Promise<RateLimitFix
       assert.deepEqual([late.count, late.resetAt], [2, T0 + 2 * W]);
     });
 
+    it('peek() reads the current window without counting a hit; an older window reads as 0', async () => {
+      assert.deepEqual(await f.limits.peek('p', W, T0 + 1), { count: 0, limit: 0, blocked: false, resetAt: T0 + W });
+      await f.limits.hit('p', W, 5, T0 + 1);
+      await f.limits.hit('p', W, 5, T0 + 2);
+      assert.equal((await f.limits.peek('p', W, T0 + 3)).count, 2);
+      assert.equal((await f.limits.peek('p', W, T0 + 3)).count, 2);
+      assert.equal((await f.limits.hit('p', W, 5, T0 + 4)).count, 3);
+      assert.deepEqual(await f.limits.peek('p', W, T0 + W + 1), { count: 0, limit: 0, blocked: false, resetAt: T0 + 2 * W });
+    });
+
     it('keys are independent and reset() forgets one key only', async () => {
       await f.limits.hit('a', W, 1, T0);
       await f.limits.hit('a', W, 1, T0);

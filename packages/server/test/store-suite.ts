@@ -178,6 +178,17 @@ export function runStoreSuite(name: string, makeStore: () => Promise<Store> | St
       assert.deepEqual(await store.sessions.rotateRefresh(s.id, first.hash, succ(), T0 + 400, GRACE), { outcome: 'rotated' });
     });
 
+    it('grace window: a refresh that read the clock before a concurrent rotation committed (its now < rotated_at) gets "grace", not reuse', async () => {
+      // Two refreshes of one token: A reads the clock at T0 + 100, then waits for the row lock while B
+      // (clock T0 + 105) rotates. A's now is earlier than the rotation it finds; that is concurrency, not theft.
+      const u = await user();
+      const s = await session(u.id);
+      const byB = succ();
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, s.refreshHash, byB, T0 + 105, GRACE), { outcome: 'rotated' });
+      assert.deepEqual(await store.sessions.rotateRefresh(s.id, s.refreshHash, succ(), T0 + 100, GRACE), { outcome: 'grace', nonce: byB.nonce });
+      assert.equal((await store.sessions.get(s.id))?.revokedAt, null);
+    });
+
     it('rejects unknown hashes, unknown, expired and revoked sessions as invalid without revoking', async () => {
       const u = await user();
       const s = await session(u.id);

@@ -5,6 +5,7 @@ import { forgedTokens, type ForgedToken } from './forgeries.js';
 import { sendRequest, startJwksServer, unreachableUrl, type JwksServer, type TestResponse } from './http.js';
 import { createTestIssuer, type TestIssuer } from './issuer.js';
 import type { TestAlgorithm } from './keys.js';
+import type { MakeAttackTarget } from './attack-suite.js';
 
 /** The verifier options the suite hands to an adapter (a subset of `@latchkey/verify`'s). */
 export interface SuiteVerifierOptions {
@@ -15,6 +16,8 @@ export interface SuiteVerifierOptions {
   algorithms?: TestAlgorithm[];
   trustedOrigins?: string[];
   jwksTimeoutMs?: number;
+  /** Clock, epoch ms (the attack suite freezes it to test time boundaries to the second). */
+  now?: () => number;
 }
 
 /** A running app under test. */
@@ -27,9 +30,9 @@ export interface AdapterApp {
 }
 
 /**
- * Builds an app whose routes are: `GET /protected`, `POST /protected` (auth required) and
- * `GET /scoped` (auth plus scope `cart:read`), each answering `200 {"sub": <principal.subject>}`
- * and counting its calls.
+ * Builds an app whose routes are: `GET /protected`, `POST /protected` (auth required),
+ * `GET /scoped` (auth plus scope `cart:read`) and `GET /user` (auth with `requireUser: true`), each
+ * answering `200 {"sub": <principal.subject>}` and counting its calls.
  */
 export type MakeAdapterApp = (input: { verifierOptions: SuiteVerifierOptions }) => Promise<AdapterApp>;
 
@@ -195,6 +198,17 @@ export function runAdapterSuite(name: string, makeApp: MakeAdapterApp): void {
       assert.equal(ok.status, 200, ok.text);
     });
 
+    it('requireUser: a machine (client-credentials) token → 403 user_session_required; a user token → 200', async () => {
+      const machine = await issuer.mint({ sub: 'reporting-client', client_id: 'reporting-client', sid: undefined, csrf: undefined });
+      const res = await refused('/user', { headers: { authorization: `Bearer ${machine}` } });
+      assertErrorBody(res, 403, 'user_session_required');
+      const ok = await sendRequest(`${app.url}/user`, { headers: { authorization: `Bearer ${await issuer.mint({ sid: 's-1' })}` } });
+      assert.equal(ok.status, 200, ok.text);
+      // Without the option the same machine token is fine (service-to-service routes).
+      const plain = await sendRequest(`${app.url}/protected`, { headers: { authorization: `Bearer ${machine}` } });
+      assert.equal(plain.status, 200, plain.text);
+    });
+
     it('JWKS unreachable → 503 keys_unavailable, handler never runs', async () => {
       const down = await makeApp({
         verifierOptions: { issuer: issuer.issuer, audience: issuer.audience, jwksUri: await unreachableUrl(), jwksTimeoutMs: 2000 },
@@ -209,4 +223,29 @@ export function runAdapterSuite(name: string, makeApp: MakeAdapterApp): void {
       }
     });
   });
+}
+
+/**
+ * Turns an adapter app (as {@link runAdapterSuite} builds it) into an attack-suite target on its
+ * `/protected` routes: Bearer attacks `POST`, cookie attacks `GET`, "handler ran" from the app's count.
+ *
+ * @example
+ * ```ts
+ * runAttackSuite('express', adapterAttackTarget(makeApp), { configurable: true });
+ * ```
+ */
+export function adapterAttackTarget(makeApp: MakeAdapterApp): MakeAttackTarget {
+  return async ({ verifierOptions }) => {
+    const app = await makeApp({ verifierOptions });
+    return {
+      honoursClock: true,
+      async send(request) {
+        const before = app.handlerCalls();
+        const res = await sendRequest(`${app.url}/protected`, { method: request.method, headers: { ...request.headers } });
+        const code = (res.json as { error?: unknown } | undefined)?.error;
+        return { status: res.status, code: typeof code === 'string' ? code : undefined, handlerRan: app.handlerCalls() !== before };
+      },
+      close: () => app.close(),
+    };
+  };
 }

@@ -10,8 +10,10 @@ export interface MintRawOptions {
   readonly signWith?: TestKeyPair;
   /** Use this literal signature segment (e.g. `''` for `alg: none`, or garbage). */
   readonly signature?: string;
-  /** HMAC-SHA256 with this secret (the "HS256 with the public key" attack). */
+  /** HMAC with this secret (the "HS256 with the public key" attack); SHA-256 unless `hmacHash` says otherwise. */
   readonly hmacSecret?: Uint8Array;
+  /** Hash of the HMAC (HS256 → SHA-256, HS384 → SHA-384, HS512 → SHA-512). */
+  readonly hmacHash?: 'SHA-256' | 'SHA-384' | 'SHA-512';
 }
 
 /** A fake authorization server: a key, its JWKS, and a token factory (valid and forged). */
@@ -39,6 +41,8 @@ export interface TestIssuerOptions {
   readonly issuer?: string;
   readonly audience?: string;
   readonly alg?: TestAlgorithm;
+  /** Sign with this existing key pair (e.g. a server's key read from its store) instead of a fresh one. */
+  readonly key?: TestKeyPair;
 }
 
 function merge(base: Members, overrides: Members | undefined): Members {
@@ -55,7 +59,7 @@ const encoder = new TextEncoder();
 async function sign(input: string, options: MintRawOptions, fallback: TestKeyPair): Promise<string> {
   if (options.signature !== undefined) return options.signature;
   if (options.hmacSecret !== undefined) {
-    const key = await crypto.subtle.importKey('raw', options.hmacSecret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const key = await crypto.subtle.importKey('raw', options.hmacSecret, { name: 'HMAC', hash: options.hmacHash ?? 'SHA-256' }, false, ['sign']);
     return base64url.encode(new Uint8Array(await crypto.subtle.sign('HMAC', key, encoder.encode(input))));
   }
   const pair = options.signWith ?? fallback;
@@ -76,8 +80,8 @@ async function sign(input: string, options: MintRawOptions, fallback: TestKeyPai
 export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
   const issuer = options.issuer ?? 'http://localhost:8080';
   const audience = options.audience ?? 'shop-api';
-  const alg = options.alg ?? 'ES256';
-  const key = await generateKeyPair(alg);
+  const alg = options.key?.alg ?? options.alg ?? 'ES256';
+  const key = options.key ?? (await generateKeyPair(alg));
 
   const claims = (overrides?: Members, nowSeconds = Math.floor(Date.now() / 1000)): Members =>
     merge(

@@ -1,4 +1,4 @@
-import { exportJWK, generateKeyPair as joseGenerateKeyPair, type CryptoKey, type JWK } from 'jose';
+import { exportJWK, generateKeyPair as joseGenerateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 
 type SignAlgorithm = Parameters<typeof crypto.subtle.sign>[0];
 
@@ -45,4 +45,28 @@ export function signingParams(alg: TestAlgorithm): SignAlgorithm {
     case 'RS256':
       return { name: 'RSASSA-PKCS1-v1_5' };
   }
+}
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/**
+ * Builds a {@link TestKeyPair} from an existing private JWK (carrying `kid` and `alg`), e.g. a
+ * server's signing key read from its store in a test, so forged tokens can be minted with the key the
+ * server really trusts.
+ */
+export async function keyPairFromPrivateJwk(privateJwk: JWK): Promise<TestKeyPair> {
+  const alg = privateJwk.alg;
+  const kid = privateJwk.kid;
+  if (!isTestAlgorithm(alg) || typeof kid !== 'string') {
+    throw new TypeError('keyPairFromPrivateJwk: the JWK needs a kid and alg ES256, EdDSA or RS256');
+  }
+  const pub: JWK = Object.fromEntries(Object.entries(privateJwk).filter(([k]) => !PRIVATE_MEMBERS.includes(k) && k !== 'key_ops'));
+  const priv: JWK = Object.fromEntries(Object.entries(privateJwk).filter(([k]) => k !== 'key_ops'));
+  const privateKey = (await importJWK(priv, alg, { extractable: true })) as CryptoKey;
+  const publicKey = (await importJWK(pub, alg, { extractable: true })) as CryptoKey;
+  return Object.freeze({ alg, kid, privateKey, publicKey, publicJwk: Object.freeze({ ...pub, kid, alg, use: 'sig' }) });
+}
+
+function isTestAlgorithm(alg: unknown): alg is TestAlgorithm {
+  return alg === 'ES256' || alg === 'EdDSA' || alg === 'RS256';
 }

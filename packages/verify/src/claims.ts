@@ -1,4 +1,4 @@
-import { InsufficientScopeError } from './errors.js';
+import { InsufficientScopeError, UserSessionRequiredError } from './errors.js';
 import type { CredentialSource } from './read-credentials.js';
 
 /**
@@ -80,4 +80,19 @@ export function hasScopes(principal: Pick<Principal, 'scopes'>, scopes: readonly
  */
 export function assertScopes(principal: Pick<Principal, 'scopes'>, scopes: readonly string[]): void {
   if (!hasScopes(principal, scopes)) throw new InsufficientScopeError(scopes);
+}
+
+/**
+ * Throws {@link UserSessionRequiredError} (403) unless the principal belongs to a user session (its
+ * token carries `sid`). Client-credentials tokens have `sub` = the client id and no `sid`; a route
+ * acting for "the current user" must not read that client id as a user id. Adapters call it for
+ * `{ requireUser: true }`.
+ *
+ * @example
+ * ```ts
+ * assertUserSession(principal); // before store.cartOf(principal.subject)
+ * ```
+ */
+export function assertUserSession(principal: Pick<Principal, 'sessionId'>): void {
+  if (typeof principal.sessionId !== 'string' || principal.sessionId.length === 0) throw new UserSessionRequiredError();
 }

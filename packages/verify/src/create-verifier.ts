@@ -149,12 +149,19 @@ export function createVerifierWith(options: VerifierOptions, backend: CryptoBack
     );
   }
 
-  async function verifyColdAndRemember(token: string): Promise<AccessTokenClaims> {
+  function verifyColdAndRemember(token: string): AccessTokenClaims | Promise<AccessTokenClaims> {
     const generation = keys.generation();
-    const claims = await verifyCold(token);
-    await checkRevoked(claims);
-    if (cache !== undefined && keys.generation() === generation) cache.set(token, claims, generation);
-    return claims;
+    const remember = (claims: AccessTokenClaims): AccessTokenClaims | Promise<AccessTokenClaims> => {
+      const store = (): AccessTokenClaims => {
+        if (cache !== undefined && keys.generation() === generation) cache.set(token, claims, generation);
+        return claims;
+      };
+      const revoked = checkRevoked(claims);
+      return revoked === undefined ? store() : revoked.then(store);
+    };
+    // Synchronous end to end when the signature check and the revocation check are.
+    const claims = verifyCold(token);
+    return claims instanceof Promise ? claims.then(remember) : remember(claims);
   }
 
   /** Claims, synchronously on a cache hit; throws or rejects with a {@link LatchkeyError}. */
@@ -181,8 +188,13 @@ export function createVerifierWith(options: VerifierOptions, backend: CryptoBack
     return verifyColdAndRemember(token);
   }
 
-  async function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
-    return verify(token);
+  function verifyAccessToken(token: string): Promise<AccessTokenClaims> {
+    try {
+      const claims = verify(token);
+      return claims instanceof Promise ? claims : Promise.resolve(claims);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   function asRequestError(err: unknown): LatchkeyError {

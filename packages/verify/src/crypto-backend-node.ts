@@ -28,6 +28,21 @@ const sha256 = oneShot === undefined
   ? (value: string): Buffer => createHash('sha256').update(value).digest()
   : (value: string): Buffer => oneShot('sha256', value, 'buffer');
 
+// Digests of the expected side of secretsEqual (a verified token's `csrf` claim): with warm tokens
+// the same claim is compared on every request, so its SHA-256 is computed once. Bounded; the
+// presented value is still hashed every time, and the comparison stays constant-time.
+const EXPECTED_DIGESTS_MAX = 4096;
+const expectedDigests = new Map<string, Buffer>();
+function expectedDigest(value: string): Buffer {
+  let digest = expectedDigests.get(value);
+  if (digest === undefined) {
+    digest = sha256(value);
+    if (expectedDigests.size >= EXPECTED_DIGESTS_MAX) expectedDigests.clear();
+    expectedDigests.set(value, digest);
+  }
+  return digest;
+}
+
 function unverifiable(cause?: unknown): TokenSignatureInvalidError {
   return new TokenSignatureInvalidError('The access token signature could not be verified', cause === undefined ? undefined : { cause });
 }
@@ -111,6 +126,6 @@ export const backend: CryptoBackend = Object.freeze({
     };
   },
   secretsEqual(a: string, b: string): boolean {
-    return timingSafeEqual(sha256(a), sha256(b));
+    return timingSafeEqual(sha256(a), expectedDigest(b));
   },
 });

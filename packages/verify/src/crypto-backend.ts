@@ -32,6 +32,6 @@ export interface CryptoBackend {
   readonly name: 'node' | 'web';
   /** One signature checker per verifier (it may memoize imported keys per key-set generation). */
   createSignatureCheck(keys: KeySet, algorithms: readonly string[]): SignatureCheck;
-  /** Constant-time equality of two secrets: both are hashed first, so neither length leaks. */
+  /** Constant-time equality of two secrets: both are hashed first, so neither length leaks. `b` is the expected (server-side) value; a backend may remember its digest. */
   secretsEqual(a: string, b: string): boolean | Promise<boolean>;
 }

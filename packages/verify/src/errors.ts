@@ -201,3 +201,13 @@ export class InsufficientScopeError extends LatchkeyError {
     this.scopes = Object.freeze([...scopes]);
   }
 }
+
+/**
+ * The route serves a signed-in user, but the token belongs to no user session (no `sid`): a machine
+ * (client-credentials) token, whose `sub` is a client id, must never be taken for a user.
+ */
+export class UserSessionRequiredError extends LatchkeyError {
+  static override readonly code = 'user_session_required';
+  static override readonly status = 403;
+  static override readonly description = 'This route needs a signed-in user; a client (machine) token is not accepted';
+}

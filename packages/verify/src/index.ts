@@ -27,7 +27,7 @@ export type {
 } from './revocation-types.js';
 export type { HeadersLike } from './headers.js';
 export type { AccessTokenClaims, Principal } from './claims.js';
-export { hasScopes, assertScopes } from './claims.js';
+export { hasScopes, assertScopes, assertUserSession } from './claims.js';
 export type { CredentialSource } from './read-credentials.js';
 export { errorResponse } from './error-response.js';
 export type { ErrorResponse } from './error-response.js';
@@ -54,5 +54,6 @@ export {
   CsrfTokenMissingError,
   CsrfTokenMismatchError,
   InsufficientScopeError,
+  UserSessionRequiredError,
 } from './errors.js';
 export type { BearerErrorCode } from './errors.js';

@@ -114,15 +114,18 @@ export function inspectToken(
   const h = token.slice(0, first);
   const p = token.slice(first + 1, second);
   const s = token.slice(second + 1);
-  if (!SEGMENT.test(h) || !SEGMENT.test(p) || (s.length > 0 && !SEGMENT.test(s))) {
+  // A header segment found in the cache passed every check below once already (only accepted
+  // headers are remembered), so its character and canonical-form tests are not repeated.
+  const cached = headerCache?.get(h);
+  if ((cached === undefined && !SEGMENT.test(h)) || !SEGMENT.test(p) || (s.length > 0 && !SEGMENT.test(s))) {
     throw new TokenMalformedError('The access token is not a compact JWS');
   }
   // Only the canonical encoding is accepted: otherwise the unused low bits of a segment's last
   // character give one signed token many spellings (RFC 4648 §3.5), defeating caches and deny-lists.
-  if (!isCanonical(h) || !isCanonical(p) || !isCanonical(s)) {
+  if ((cached === undefined && !isCanonical(h)) || !isCanonical(p) || !isCanonical(s)) {
     throw new TokenMalformedError('The access token is not canonical base64url');
   }
-  let header = headerCache?.get(h);
+  let header = cached;
   if (header === undefined) {
     header = inspectHeader(h, algorithms);
     if (headerCache !== undefined) {

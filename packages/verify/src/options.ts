@@ -1,4 +1,4 @@
-import type { JSONWebKeySet } from 'jose';
+import { base64url, type JSONWebKeySet } from 'jose';
 import type { AccessTokenClaims } from './claims.js';
 import { ConfigError } from './errors.js';
 import { DEFAULTS, SUPPORTED_ALGORITHMS, type Algorithm } from './defaults.js';
@@ -235,6 +235,24 @@ function resolveJwksUri(value: unknown): URL | undefined {
   return url;
 }
 
+// Below this an RSA key is factorable with public effort; jose also refuses it at verification.
+const MIN_RSA_BITS = 2048;
+
+/** Bit length of a JWK's base64url `n`, or 0 when it is not one. */
+function rsaModulusBits(n: unknown): number {
+  if (typeof n !== 'string' || !/^[A-Za-z0-9_-]+$/.test(n)) return 0;
+  let bytes: Uint8Array;
+  try {
+    bytes = base64url.decode(n);
+  } catch {
+    return 0;
+  }
+  let i = 0;
+  while (i < bytes.length && bytes[i] === 0) i++;
+  if (i === bytes.length) return 0;
+  return (bytes.length - i - 1) * 8 + (32 - Math.clz32(bytes[i] ?? 0));
+}
+
 function resolveJwks(value: unknown): JSONWebKeySet | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'object' || value === null || !Array.isArray((value as { keys?: unknown }).keys)) {
@@ -246,6 +264,9 @@ function resolveJwks(value: unknown): JSONWebKeySet | undefined {
     const k = key as Record<string, unknown>;
     if (k['kty'] === 'oct') fail('jwks', 'symmetric (oct) keys are not allowed');
     if ('d' in k) fail('jwks', 'private keys must not be given to a verifier');
+    if (k['kty'] === 'RSA' && rsaModulusBits(k['n']) < MIN_RSA_BITS) {
+      fail('jwks', `RSA keys must have at least ${MIN_RSA_BITS} bits (NIST SP 800-131A)`);
+    }
   }
   return structuredClone(value as JSONWebKeySet);
 }

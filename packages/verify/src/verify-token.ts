@@ -35,8 +35,11 @@ function mapJoseError(err: unknown): LatchkeyError {
   return new TokenSignatureInvalidError('The access token signature could not be verified', { cause: err });
 }
 
-/** Verifies one token (no cache, no revocation): claims, or a thrown {@link LatchkeyError}. */
-export type TokenVerifier = (token: string) => Promise<AccessTokenClaims>;
+/**
+ * Verifies one token (no cache, no revocation): claims, or a thrown {@link LatchkeyError}. Synchronous
+ * when the signature check is (node backend, key already resolved), a promise otherwise.
+ */
+export type TokenVerifier = (token: string) => AccessTokenClaims | Promise<AccessTokenClaims>;
 
 /**
  * Builds the cold verification path, in a fixed order: size and shape → JOSE header → key by `kid`
@@ -46,11 +49,16 @@ export type TokenVerifier = (token: string) => Promise<AccessTokenClaims>;
 export function createTokenVerifier(options: ResolvedOptions, keys: KeySet, backend: CryptoBackend): TokenVerifier {
   const headerCache: HeaderCache = new Map();
   const checkSignature = backend.createSignatureCheck(keys, options.algorithms);
-  return async (token) => {
+  const finish = (verified: Uint8Array): AccessTokenClaims => checkClaims(decodeClaims(verified), options, options.now());
+  const fail = (err: unknown): never => {
+    throw mapJoseError(err);
+  };
+  return (token) => {
     try {
       const parts = inspectToken(token, options.algorithms, options.maxTokenBytes, headerCache);
-      const payload = decodeClaims(await checkSignature(parts));
-      return checkClaims(payload, options, options.now());
+      const verified = checkSignature(parts);
+      // No promise (and no microtask) when nothing was asynchronous: same checks, same order.
+      return verified instanceof Promise ? verified.then(finish).catch(fail) : finish(verified);
     } catch (err) {
       throw mapJoseError(err);
     }

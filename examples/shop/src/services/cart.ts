@@ -59,7 +59,9 @@ export async function buildCartService(options: CartServiceOptions): Promise<Fas
       }
     };
     return {
-      requireAuth: app.requireAuth(),
+      // User routes act for "the current user": a machine (client-credentials) token carries a client id
+      // in `sub` and no `sid`, and must not be taken for a user (403 user_session_required).
+      requireAuth: app.requireAuth({ requireUser: true }),
       subject: (request) => (request.auth as Principal).subject,
       serviceReader: [app.requireAuth({ scopes: [CART_READ_SCOPE] }), serviceOnly],
     };

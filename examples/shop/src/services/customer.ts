@@ -47,7 +47,8 @@ export function buildCustomerService(options: CustomerServiceOptions): { app: Ex
   app.get('/healthz/revocation', (_req, res) => void res.json({ revocation: verifier.revocation?.status() ?? null }));
 
   const api = express.Router();
-  api.use(latchkey({ verifier }));
+  // Only user sessions: a machine token's `sub` is a client id, not a customer.
+  api.use(latchkey({ verifier }, { requireUser: true }));
   api.use(express.json({ limit: '16kb', type: 'application/json', strict: true }));
 
   api.get('/profile', (req, res) => {

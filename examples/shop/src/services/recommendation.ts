@@ -44,7 +44,8 @@ export function buildRecommendationService(options: RecommendationServiceOptions
 
   // One verifier (one JWKS cache, one revocation feed) for every protected route.
   const verifier = options.verifier ?? createVerifier(options.auth);
-  const requireAuth = latchkey({ verifier });
+  // Only user sessions: a machine token's `sub` is a client id, whose "cart" must not be read.
+  const requireAuth = latchkey({ verifier }, { requireUser: true });
   app.get('/healthz/revocation', (c) => c.json({ revocation: verifier.revocation?.status() ?? null }));
   app.use('/api/recommendations', requireAuth);
   app.use('/api/recommendations/*', requireAuth);

@@ -76,12 +76,16 @@ export class CustomerStore {
     };
   }
 
-  /** The profile, created on first sight of this subject. */
+  /**
+   * The profile. Reading never writes (GET must not change state — the CSRF suite snapshots the
+   * stores around every GET): an unknown subject gets an unsaved default, created on first write.
+   */
   profile(subject: string): Profile {
-    const now = Date.now();
-    this.stmts.ensure.run(subject, now, now);
     const row = this.stmts.get.get(subject);
-    if (!row) throw new Error('profile row vanished');
+    if (!row) {
+      const now = new Date().toISOString();
+      return { subject, name: null, createdAt: now, updatedAt: now };
+    }
     return {
       subject: row.subject,
       name: row.name,
@@ -91,8 +95,9 @@ export class CustomerStore {
   }
 
   setName(subject: string, name: string | null): Profile {
-    this.profile(subject);
-    this.stmts.setName.run(name, Date.now(), subject);
+    const now = Date.now();
+    this.stmts.ensure.run(subject, now, now);
+    this.stmts.setName.run(name, now, subject);
     return this.profile(subject);
   }
 

@@ -28,5 +28,15 @@ export const argon2idHasher: PasswordHasher = {
  */
 export function dummyHashFor(hasher: PasswordHasher): () => Promise<string> {
   let pending: Promise<string> | undefined;
-  return () => (pending ??= hasher.hash(randomBytes(32).toString('base64url')));
+  return () => {
+    if (pending === undefined) {
+      const p = hasher.hash(randomBytes(32).toString('base64url'));
+      pending = p;
+      // A refused attempt (server_busy under a burst) must not stick: the next login tries again.
+      p.catch(() => {
+        if (pending === p) pending = undefined;
+      });
+    }
+    return pending;
+  };
 }

@@ -7,6 +7,7 @@ import { formatRefreshToken, parseRefreshToken } from '../tokens/refresh-token.j
 import type { LoginMode, MintedTokens } from './sessions.js';
 import { deriveSuccessor } from './rotation.js';
 import { publishRevoked, revokeSession } from './revoke.js';
+import { throttled, type ThrottleKey } from './throttle.js';
 
 export interface RefreshSessionRequest {
   /** The presented `<session id>.<secret>` (cookie value or body field). */
@@ -24,6 +25,8 @@ export interface RefreshSessionRequest {
   readonly checkCurrent?: (session: Session, csrfHashes: readonly (string | null)[]) => void;
   /** Narrower `scope` for the new access token (already checked to be within the session's scope). */
   readonly scope?: string;
+  /** The client's address: failed refreshes are counted per address (brute-force protection). */
+  readonly clientIp?: string;
 }
 
 /**
@@ -35,6 +38,11 @@ export interface RefreshSessionRequest {
  * Throws `InvalidRefreshTokenError`, `RefreshTokenReusedError`, or whatever `checkCurrent` throws.
  */
 export async function refreshSession(ctx: AppContext, req: RefreshSessionRequest): Promise<MintedTokens> {
+  const keys: ThrottleKey[] = req.clientIp === undefined ? [] : [['refreshIp', req.clientIp]];
+  return throttled(ctx, keys, (err) => err instanceof InvalidRefreshTokenError || err instanceof RefreshTokenReusedError, () => rotate(ctx, req));
+}
+
+async function rotate(ctx: AppContext, req: RefreshSessionRequest): Promise<MintedTokens> {
   const parsed = parseRefreshToken(req.token);
   if (parsed === null) throw new InvalidRefreshTokenError();
   const cookieMode = req.mode === 'cookie';

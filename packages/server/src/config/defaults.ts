@@ -27,8 +27,14 @@ export interface ServerConfig {
   readonly corsOrigins: readonly string[];
   /** Whether `POST /auth/signup` is open. Env `LATCHKEY_SIGNUP_ENABLED` (`true`/`false`). Dev-only default. */
   readonly signupEnabled: boolean;
-  /** Trust `X-Forwarded-*` from a proxy in front (Fastify `trustProxy`). Env `LATCHKEY_TRUST_PROXY`. */
-  readonly trustProxy: boolean;
+  /**
+   * Addresses or CIDR ranges (or `loopback`) of proxies in front whose `X-Forwarded-For/-Host/-Proto`
+   * are believed (Fastify `trustProxy` with a list). Empty: the client address is the socket peer.
+   * Env `LATCHKEY_TRUST_PROXY` (comma-separated).
+   */
+  readonly trustProxy: readonly string[];
+  /** Brute-force protection on login, refresh and OAuth client authentication (429 + Retry-After). Env `LATCHKEY_RATE_LIMITS`. */
+  readonly rateLimits: boolean;
   /** Minimum password length in characters. */
   readonly passwordMinLength: number;
   /** Maximum password length in UTF-8 bytes (bounds the Argon2 input). */
@@ -99,7 +105,8 @@ export const DEFAULTS: ServerConfig = Object.freeze({
   refreshTokenTtlSeconds: 30 * 24 * 60 * 60,
   corsOrigins: Object.freeze([]) as readonly string[],
   signupEnabled: true,
-  trustProxy: false,
+  trustProxy: Object.freeze([]) as readonly string[],
+  rateLimits: true,
   passwordMinLength: 8,
   passwordMaxBytes: 1024,
   bodyLimit: 16 * 1024,
@@ -131,7 +138,8 @@ export const OPTIONS: { readonly [K in keyof ServerConfig]: OptionInfo } = {
   refreshTokenTtlSeconds: { description: 'Refresh-token/session lifetime, 300..31536000 s.', env: 'LATCHKEY_REFRESH_TTL' },
   corsOrigins: { description: 'Origins allowed cross-origin with credentials (no `*`).', env: 'LATCHKEY_CORS_ORIGINS' },
   signupEnabled: { description: 'Open self-service signup.', env: 'LATCHKEY_SIGNUP_ENABLED', devOnly: true },
-  trustProxy: { description: 'Trust X-Forwarded-* headers.', env: 'LATCHKEY_TRUST_PROXY' },
+  trustProxy: { description: 'Proxy addresses/CIDRs whose X-Forwarded-* are believed (none: the socket peer is the client).', env: 'LATCHKEY_TRUST_PROXY' },
+  rateLimits: { description: 'Brute-force protection on login, refresh and OAuth client authentication.', env: 'LATCHKEY_RATE_LIMITS' },
   passwordMinLength: { description: 'Minimum password length (characters).' },
   passwordMaxBytes: { description: 'Maximum password length (UTF-8 bytes, ≤ 4096).' },
   bodyLimit: { description: 'Maximum request body (bytes).' },

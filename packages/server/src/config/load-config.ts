@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConfigError } from '../errors.js';
 import { DEFAULTS, OPTIONS, SIGNING_ALGORITHMS, type ServerConfig, type SigningAlgorithm } from './defaults.js';
 
@@ -134,7 +135,8 @@ function validate(c: Record<string, unknown>): ServerConfig {
     refreshTokenTtlSeconds: int('refreshTokenTtlSeconds', c.refreshTokenTtlSeconds, 300, 365 * 24 * 3600),
     corsOrigins: Object.freeze(corsOrigins),
     signupEnabled: bool('signupEnabled', c.signupEnabled),
-    trustProxy: bool('trustProxy', c.trustProxy),
+    trustProxy: trustedProxies(c.trustProxy),
+    rateLimits: bool('rateLimits', c.rateLimits),
     passwordMinLength,
     passwordMaxBytes,
     bodyLimit: int('bodyLimit', c.bodyLimit, 1024, 1024 * 1024),
@@ -158,6 +160,30 @@ function validate(c: Record<string, unknown>): ServerConfig {
   Object.defineProperty(config, 'keyEncryptionKey', { value: kek, enumerable: false });
   Object.defineProperty(config, 'revocationFeedToken', { value: feedToken, enumerable: false });
   return Object.freeze(config);
+}
+
+/**
+ * Proxy addresses: IPs, CIDR ranges or `loopback`. `true`/`*`/a catch-all range are refused: trusting
+ * every peer would let any client spoof its address (and so dodge per-IP rate limits).
+ */
+function trustedProxies(v: unknown): readonly string[] {
+  if (!Array.isArray(v)) throw new ConfigError('trustProxy', 'must be a list of proxy addresses or CIDR ranges');
+  const list = v.map((x: unknown) => (typeof x === 'string' ? x.trim() : x));
+  if (list.length === 1 && (list[0] === 'false' || list[0] === '0')) return Object.freeze([]);
+  return Object.freeze(
+    list.map((entry: unknown) => {
+      if (typeof entry !== 'string') throw new ConfigError('trustProxy', 'entries must be strings');
+      if (entry === 'loopback') return entry;
+      const [addr = '', bits, ...rest] = entry.split('/');
+      const family = isIP(addr);
+      const max = family === 4 ? 32 : 128;
+      const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : -1;
+      if (family === 0 || rest.length > 0 || prefix < 1 || prefix > max) {
+        throw new ConfigError('trustProxy', `"${entry.slice(0, 64)}" is not an IP address or CIDR range (list the proxy addresses; "true" would trust every client)`);
+      }
+      return entry;
+    }),
+  );
 }
 
 function nullableUrl(name: string, v: unknown, protocols: readonly string[]): string | null {

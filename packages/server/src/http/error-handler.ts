@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { noteErrorCode } from './metrics.js';
 import {
   InvalidRequestError,
   LatchkeyError,
@@ -6,6 +7,7 @@ import {
   PayloadTooLargeError,
   InternalError,
   UnsupportedMediaTypeError,
+  TooManyRequestsError,
   UriTooLongError,
 } from '../errors.js';
 
@@ -53,9 +55,11 @@ function describeValidation(e: Partial<FastifyError>): string {
 
 /** Sends the wire form `{error, error_description}` (+ RFC 6750 WWW-Authenticate on 401). */
 export function sendError(reply: FastifyReply, err: LatchkeyError): FastifyReply {
+  noteErrorCode(reply.request, err.code);
   reply.code(err.status).header('cache-control', 'no-store').type('application/json; charset=utf-8');
   // RFC 9110 §10.2.3: a store outage is transient; tell clients when to come back.
   if (err.status === 503) reply.header('retry-after', '1');
+  if (err instanceof TooManyRequestsError) reply.header('retry-after', String(err.retryAfterSeconds));
   if (err.status === 401) {
     // RFC 6750 §3: no `error` attribute when the request carried no credentials at all.
     const challenge =

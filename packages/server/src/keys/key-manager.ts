@@ -1,7 +1,8 @@
-import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWTVerifyGetKey } from 'jose';
-import { createHash } from 'node:crypto';
+import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, generateKeyPair, type JWK, type JWTVerifyGetKey } from 'jose';
+import { createHash, type KeyObject } from 'node:crypto';
 import type { SigningAlgorithm } from '../config/defaults.js';
 import type { SigningKeyStore, StoredSigningKey, KeyStatus } from '../store/types.js';
+import { encodeSegment, importSigningKey } from '../tokens/jws-sign.js';
 import { checkStoredKeys, openStoredKey, plaintextProtector, type KeyProtector } from './protector.js';
 
 export interface PublicJwk extends JWK {
@@ -13,7 +14,10 @@ export interface PublicJwk extends JWK {
 export interface SigningKey {
   readonly kid: string;
   readonly alg: SigningAlgorithm;
-  readonly privateKey: CryptoKey;
+  /** node:crypto key, imported once from the stored JWK (signing is one synchronous `crypto.sign`). */
+  readonly privateKey: KeyObject;
+  /** The encoded protected header `{alg, typ: "at+jwt", kid}`, identical for every token of this key. */
+  readonly headerSegment: string;
 }
 
 export interface KeySummary {
@@ -220,8 +224,9 @@ export class KeyManager {
       // Same signing key as before: nothing to import again.
     } else if (active !== undefined) {
       const jwk = await openStoredKey(active, this.#protector);
-      const privateKey = (await importJWK(jwk, active.alg)) as CryptoKey;
-      this.#active = { kid: active.kid, alg: active.alg as SigningAlgorithm, privateKey };
+      const alg = active.alg as SigningAlgorithm;
+      const privateKey = importSigningKey(jwk, alg);
+      this.#active = { kid: active.kid, alg, privateKey, headerSegment: encodeSegment({ alg, typ: 'at+jwt', kid: active.kid }) };
     } else if (needActive) {
       throw new Error('no active signing key');
     }

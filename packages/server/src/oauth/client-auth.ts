@@ -5,6 +5,7 @@ import { InvalidClientError, InvalidRequestError } from '../errors.js';
 import { NATIVE_CLIENT_ID } from '../tokens/access-token.js';
 import { DUMMY_SECRET_HASH, verifyClientSecret } from './client-secret.js';
 import type { FormParams } from './form-body.js';
+import { clearFailures, clientIp, throttled, type ThrottleKey } from '../auth/throttle.js';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
 
@@ -58,10 +59,18 @@ export async function authenticateClient(ctx: AppContext, request: FastifyReques
     return { kind: 'none' };
   }
 
-  const client = id.length <= MAX_ID && secret.length <= MAX_SECRET ? await ctx.store.clients.get(id) : null;
-  // Always compare, even for an unknown id, so timing does not tell which ids exist.
-  const secretOk = verifyClientSecret(secret, client?.secretHash ?? DUMMY_SECRET_HASH);
-  if (client === null || !secretOk || client.disabled) throw new InvalidClientError();
+  // Failed secrets count per client id and per address; once either is over its limit, 429 before any
+  // comparison (a 256-bit secret is not guessable, but a leaked-and-rotated one should not be tried freely).
+  const idKey: ThrottleKey = ['clientId', id.slice(0, MAX_ID)];
+  const keys: ThrottleKey[] = [idKey, ['clientIp', clientIp(request)]];
+  const client = await throttled(ctx, keys, (err) => err instanceof InvalidClientError, async () => {
+    const found = id.length <= MAX_ID && secret.length <= MAX_SECRET ? await ctx.store.clients.get(id) : null;
+    // Always compare, even for an unknown id, so timing does not tell which ids exist.
+    const secretOk = verifyClientSecret(secret, found?.secretHash ?? DUMMY_SECRET_HASH);
+    if (found === null || !secretOk || found.disabled) throw new InvalidClientError();
+    return found;
+  });
+  await clearFailures(ctx, idKey);
   return { kind: 'confidential', client, method };
 }
 

@@ -115,9 +115,14 @@ export async function openRedisRevocationSubscriber(o: RedisConnectionOptions, h
     const msg = parseRevocationMessage(raw);
     if (msg !== null) handlers.onRevoked(msg);
   });
-  sub.on('close', () => setStatus('down'));
+  // `up` means both connections are usable: callers run snapshot() (the reader) as soon as they see
+  // `up`, so reporting it while the reader is still reconnecting made that first snapshot fail.
   // After a reconnect ioredis re-subscribes before it reports ready.
-  sub.on('ready', () => setStatus('up'));
+  const bothReady = () => sub.status === 'ready' && reader.status === 'ready';
+  sub.on('close', () => setStatus('down'));
+  reader.on('close', () => setStatus('down'));
+  sub.on('ready', () => bothReady() && setStatus('up'));
+  reader.on('ready', () => bothReady() && setStatus('up'));
   try {
     await sub.subscribe(channel);
   } catch (err) {
@@ -142,6 +147,7 @@ export async function openRedisRevocationSubscriber(o: RedisConnectionOptions, h
     },
     async close(): Promise<void> {
       sub.removeAllListeners('close');
+      reader.removeAllListeners('close');
       await Promise.all([closeRedis(sub), closeRedis(reader)]);
     },
   };

@@ -14,6 +14,7 @@ import { authenticateClient, type ClientAuth } from '../oauth/client-auth.js';
 import { formOf, type FormParams } from '../oauth/form-body.js';
 import { parseScope } from '../oauth/scopes.js';
 import { refreshSession } from '../auth/refresh-session.js';
+import { clientIp } from '../auth/throttle.js';
 import { sendBearerTokens } from '../auth/sessions.js';
 import { issueAccessToken } from '../tokens/access-token.js';
 
@@ -39,7 +40,7 @@ export function oauthTokenRoute(app: FastifyInstance, ctx: AppContext): void {
       case 'client_credentials':
         return clientCredentials(ctx, reply, form, client);
       case 'refresh_token':
-        return refreshGrant(ctx, reply, form, client);
+        return refreshGrant(ctx, reply, form, client, clientIp(request));
       default:
         throw new UnsupportedGrantTypeError();
     }
@@ -71,7 +72,7 @@ async function clientCredentials(ctx: AppContext, reply: FastifyReply, form: For
   return reply.send({ access_token: access.token, token_type: 'Bearer', expires_in: ctx.config.accessTokenTtlSeconds, scope });
 }
 
-async function refreshGrant(ctx: AppContext, reply: FastifyReply, form: FormParams, auth: ClientAuth): Promise<FastifyReply> {
+async function refreshGrant(ctx: AppContext, reply: FastifyReply, form: FormParams, auth: ClientAuth, ip: string): Promise<FastifyReply> {
   // Refresh tokens belong to first-party token-mode sessions; a registered client never holds one (RFC 6749 §6).
   if (auth.kind === 'confidential') throw new InvalidGrantError('The refresh token was not issued to this client.');
   const token = form.single('refresh_token', 128);
@@ -86,7 +87,7 @@ async function refreshGrant(ctx: AppContext, reply: FastifyReply, form: FormPara
     scope = parsed.join(' ');
   }
   try {
-    const minted = await refreshSession(ctx, { token, mode: 'token', ...(scope === undefined ? {} : { scope }) });
+    const minted = await refreshSession(ctx, { token, mode: 'token', clientIp: ip, ...(scope === undefined ? {} : { scope }) });
     return sendBearerTokens(reply, ctx, minted);
   } catch (err) {
     if (err instanceof RefreshTokenReusedError) throw new InvalidGrantError('This refresh token was already used; the session has been revoked.');

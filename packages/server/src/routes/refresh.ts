@@ -8,6 +8,7 @@ import { sendError } from '../http/error-handler.js';
 import type { Session } from '../store/types.js';
 import { sendBearerTokens, sendCookieTokens, type MintedTokens } from '../auth/sessions.js';
 import { refreshSession } from '../auth/refresh-session.js';
+import { clientIp } from '../auth/throttle.js';
 
 interface RefreshBody {
   refresh_token?: string;
@@ -57,6 +58,7 @@ export function refreshRoutes(app: FastifyInstance, ctx: AppContext): void {
         minted = await refreshSession(ctx, {
           token: cookieMode ? cookieValue : bodyValue,
           mode: cookieMode ? 'cookie' : 'token',
+          clientIp: clientIp(request),
           // The CSRF check guards every answer that issues tokens (see refreshSession for which CSRF
           // tokens are accepted and why a stale secret skips it).
           ...(cookieMode ? { checkCurrent: (_session: Session, csrfHashes: readonly (string | null)[]) => assertCsrfHeader(request, csrfHashes) } : {}),

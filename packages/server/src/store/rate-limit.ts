@@ -27,6 +27,11 @@ export interface RateLimitResult {
 export interface RateLimitStore {
   /** Counts one hit on `key` in the fixed window of `windowMs` containing `now`; atomic across instances. */
   hit(key: string, windowMs: number, limit: number, now: number): Promise<RateLimitResult>;
+  /**
+   * Reads `key`'s count in the window of `windowMs` containing `now` without counting a hit (0 when
+   * the stored window is older). Lets callers count only failures yet refuse before doing the work.
+   */
+  peek(key: string, windowMs: number, now: number): Promise<RateLimitResult>;
   /** Forgets `key`'s counter (e.g. after a successful login). */
   reset(key: string): Promise<void>;
   /** Deletes counters whose window ended at or before `now`; returns how many (Redis: 0, keys expire by TTL). */

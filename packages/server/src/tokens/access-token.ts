@@ -1,8 +1,14 @@
-import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
+import { createVerifier, TokenClaimInvalidError, TokenMalformedError } from '@latchkey/verify';
 import type { ServerConfig } from '../config/defaults.js';
 import { SIGNING_ALGORITHMS } from '../config/defaults.js';
 import type { KeyManager } from '../keys/key-manager.js';
 import { randomToken } from './crypto.js';
+import { encodeSegment, signJws } from './jws-sign.js';
+
+const CLOCK_SKEW_SECONDS = 30;
+// Access tokens live at most accessTokenTtlSeconds (≤ 3600).
+const MAX_LIFETIME_SECONDS = 3600;
 
 export const WEB_CLIENT_ID = 'latchkey-web';
 export const NATIVE_CLIENT_ID = 'latchkey-native';
@@ -52,21 +58,20 @@ export async function issueAccessToken(keys: KeyManager, config: ServerConfig, i
   if (input.sessionId !== undefined) claims.sid = input.sessionId;
   if (input.csrf !== undefined) claims.csrf = input.csrf;
   if (input.roles !== undefined && input.roles.length > 0) claims.roles = [...input.roles];
-  const token = await new SignJWT(claims)
-    .setProtectedHeader({ alg: key.alg, typ: 'at+jwt', kid: key.kid })
-    .setIssuer(config.issuer)
-    .setSubject(input.subject)
-    .setAudience(input.audience ?? config.audience)
-    .setIssuedAt(iat)
-    .setExpirationTime(exp)
-    .setJti(jti)
-    .sign(key.privateKey);
+  claims.iss = config.issuer;
+  claims.sub = input.subject;
+  claims.aud = input.audience ?? config.audience;
+  claims.iat = iat;
+  claims.exp = exp;
+  claims.jti = jti;
+  // node:crypto KeyObject, one synchronous sign (RFC 7515 compact serialization).
+  const signingInput = `${key.headerSegment}.${encodeSegment(claims)}`;
+  const token = `${signingInput}.${signJws(key.alg, key.privateKey, signingInput)}`;
   return { token, jti, issuedAt: iat, expiresAt: exp, scope };
 }
 
 /** Largest token the server will even try to verify. */
 export const MAX_TOKEN_LENGTH = 8192;
-const CLOCK_SKEW_SECONDS = 30;
 
 export interface VerifyOwnOptions {
   /**
@@ -76,9 +81,25 @@ export interface VerifyOwnOptions {
   readonly anyAudience?: boolean;
 }
 
+/** The token's own `aud` (unverified; used only as "any audience" once the signature is checked). */
+function claimedAudiences(token: string): string[] {
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    const aud = (payload as { aud?: unknown } | null)?.aud;
+    const list = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+    return list.every((a): a is string => typeof a === 'string' && a.length > 0 && a.length <= 2048) ? list : [];
+  } catch {
+    return [];
+  }
+}
+
 /**
- * Verifies one of the server's own access tokens against its own key set: alg allow-list, `typ`,
- * signature, `iss`, `aud`, `exp` (30 s skew), lifetime bound. Throws jose errors on failure.
+ * Verifies one of the server's own access tokens with the same core every resource service uses
+ * (`@latchkey/verify`): size and canonical encoding, `alg` allow-list, `typ`, no `jku`/`x5u`/`jwk`/
+ * `x5c`/`b64`/`crit`, `kid`, signature, then `iss`, `aud`, `exp`/`nbf`/`iat` (30 s skew), required
+ * claims and the lifetime bound. The attack suite found that the server's former jose-only check
+ * accepted its own tokens with `jwk`/`x5c`/`jku`/`x5u`/`b64` headers and an `iat` in the future.
+ * Throws a `LatchkeyError` (from `@latchkey/verify`) on failure.
  */
 export async function verifyOwnAccessToken(
   keys: KeyManager,
@@ -87,25 +108,20 @@ export async function verifyOwnAccessToken(
   now: number,
   options: VerifyOwnOptions = {},
 ): Promise<AccessTokenClaims> {
-  if (token.length > MAX_TOKEN_LENGTH) throw new Error('token too large');
-  const { payload } = await jwtVerify(token, keys.keySet(), {
-    algorithms: [...SIGNING_ALGORITHMS],
-    typ: 'at+jwt',
+  if (token.length > MAX_TOKEN_LENGTH) throw new TokenMalformedError('The access token is too large');
+  const audience = options.anyAudience === true ? claimedAudiences(token) : [config.audience];
+  if (audience.length === 0) throw new TokenClaimInvalidError('The access token claim "aud" is missing or invalid');
+  // One verifier per call: the key set can change (rotation) and `now` is the request's clock.
+  const verifier = createVerifier({
     issuer: config.issuer,
-    ...(options.anyAudience === true ? {} : { audience: config.audience }),
-    clockTolerance: CLOCK_SKEW_SECONDS,
-    currentDate: new Date(now),
-    requiredClaims: ['sub', 'aud', 'exp', 'iat', 'jti'],
+    audience,
+    jwks: keys.jwks(),
+    algorithms: [...SIGNING_ALGORITHMS],
+    clockSkewSeconds: CLOCK_SKEW_SECONDS,
+    maxTokenLifetimeSeconds: MAX_LIFETIME_SECONDS,
+    now: () => now,
   });
-  if (typeof payload.exp !== 'number' || typeof payload.iat !== 'number' || payload.exp - payload.iat > 3600) {
-    throw new Error('token lifetime exceeds the maximum');
-  }
-  const aud = payload.aud;
-  if (!(typeof aud === 'string' || (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string')))) {
-    throw new Error('aud must be a string or a non-empty array of strings');
-  }
-  if (typeof payload.client_id !== 'string' || typeof payload.scope !== 'string' || typeof payload.sub !== 'string') {
-    throw new Error('missing client_id/scope');
-  }
-  return payload as AccessTokenClaims;
+  const payload = await verifier.verifyAccessToken(token);
+  if (typeof payload.scope !== 'string') throw new TokenClaimInvalidError('The access token claim "scope" is missing');
+  return payload as unknown as AccessTokenClaims;
 }

@@ -19,6 +19,11 @@ export function postgresRateLimits(query: PgQuery): RateLimitStore {
       if (row === undefined) throw new Error('rate-limit upsert returned no row');
       return rateLimitResult(row.count, limit, Number(row.expires_at));
     },
+    async peek(key: string, windowMs: number, now: number): Promise<RateLimitResult> {
+      const w = rateLimitWindow(key, windowMs, 0, now);
+      const r = await query<{ count: number }>('SELECT count FROM rate_limits WHERE key = $1 AND window_start = $2', [w.keyHash, w.windowStart]);
+      return rateLimitResult(r.rows[0]?.count ?? 0, 0, w.resetAt);
+    },
     async reset(key: string): Promise<void> {
       await query('DELETE FROM rate_limits WHERE key = $1', [rateLimitKeyHash(key)]);
     },

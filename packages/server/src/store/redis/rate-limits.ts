@@ -45,6 +45,16 @@ export function redisRateLimits(redis: Redis, prefix: string): RateLimitStore {
         return mapRedisError(err);
       }
     },
+    async peek(key: string, windowMs: number, now: number): Promise<RateLimitResult> {
+      const w = rateLimitWindow(key, windowMs, 0, now);
+      try {
+        const [ws, c] = await redis.hmget(redisKey(key), 'w', 'c');
+        const count = ws !== null && Number(ws) === w.windowStart ? Number(c ?? 0) : 0;
+        return rateLimitResult(count, 0, w.resetAt);
+      } catch (err) {
+        return mapRedisError(err);
+      }
+    },
     async reset(key: string): Promise<void> {
       try {
         await redis.del(redisKey(key));

@@ -21,6 +21,7 @@ export function sqliteRateLimits(db: Database.Database): RateLimitStore {
        window_start = MAX(excluded.window_start, rate_limits.window_start)
      RETURNING count, expires_at`,
   );
+  const peek = db.prepare('SELECT count FROM rate_limits WHERE key = ? AND window_start = ?');
   const reset = db.prepare('DELETE FROM rate_limits WHERE key = ?');
   const sweep = db.prepare('DELETE FROM rate_limits WHERE expires_at <= ?');
   return {
@@ -28,6 +29,11 @@ export function sqliteRateLimits(db: Database.Database): RateLimitStore {
       const w = rateLimitWindow(key, windowMs, limit, now);
       const row = hit.get(w.keyHash, w.windowStart, w.resetAt) as { count: number; expires_at: number };
       return rateLimitResult(row.count, limit, row.expires_at);
+    },
+    async peek(key: string, windowMs: number, now: number): Promise<RateLimitResult> {
+      const w = rateLimitWindow(key, windowMs, 0, now);
+      const row = peek.get(w.keyHash, w.windowStart) as { count: number } | undefined;
+      return rateLimitResult(row?.count ?? 0, 0, w.resetAt);
     },
     async reset(key: string): Promise<void> {
       reset.run(rateLimitKeyHash(key));
