@@ -124,7 +124,16 @@ export async function openRedisRevocationSubscriber(o: RedisConnectionOptions, h
   sub.on('ready', () => bothReady() && setStatus('up'));
   reader.on('ready', () => bothReady() && setStatus('up'));
   try {
-    await sub.subscribe(channel);
+    // The subscriber connection has no command timeout (it waits for messages) and queues commands
+    // while offline, so a SUBSCRIBE sent just as the network drops would wait forever: bound it.
+    const limitMs = o.connectTimeoutMs ?? 3000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      sub.subscribe(channel),
+      new Promise((_resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`SUBSCRIBE got no answer within ${limitMs} ms`)), limitMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
   } catch (err) {
     await closeRedis(sub);
     await closeRedis(reader);

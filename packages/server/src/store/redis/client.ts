@@ -56,11 +56,15 @@ export async function connectRedis(o: RedisConnectionOptions, extra: IoRedisOpti
 export async function closeRedis(client: Redis): Promise<void> {
   if (client.status === 'end') return;
   try {
-    if (client.status === 'ready') await client.quit();
-    else client.disconnect();
+    // QUIT waits for Redis to answer; a connection that is half-open (e.g. just after a network cut)
+    // may never answer, and a subscriber connection has no command timeout: bound the wait, then drop it.
+    if (client.status === 'ready') {
+      await Promise.race([client.quit(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    }
   } catch {
-    client.disconnect();
+    // fall through: the connection is dropped below either way
   }
+  client.disconnect();
 }
 
 const TRANSIENT_REPLY = /^(LOADING|BUSY|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/;
