@@ -44,7 +44,7 @@ function run(list, extra = []) {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', '--test-reporter-destination=stdout', ...extra, ...list],
+      ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=240000', '--test-reporter=spec', '--test-reporter-destination=stdout', ...extra, ...list],
       { stdio: 'inherit', cwd: root },
     );
     child.on('exit', (code, signal) => resolve(signal ? 1 : (code ?? 1)));
