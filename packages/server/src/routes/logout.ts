@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
+import { OPTIONAL_REFRESH_TOKEN_BODY, type OptionalRefreshTokenBody } from './shared.js';
 import type { Session } from '../store/types.js';
 import { assertSameSite } from '../http/origin-guard.js';
 import { assertCsrfHeader } from '../auth/csrf.js';
@@ -9,10 +10,6 @@ import { safeEqual, sha256 } from '../tokens/crypto.js';
 import { parseRefreshToken } from '../tokens/refresh-token.js';
 import { revokeSession } from '../auth/revoke.js';
 
-interface LogoutBody {
-  refresh_token?: string;
-}
-
 /**
  * `POST /auth/logout` → 204, session revoked, both cookies cleared.
  * Cookie mode: the session is found from the refresh cookie (or the access cookie's `sid`) and the
@@ -20,21 +17,9 @@ interface LogoutBody {
  * With no identifiable session it still answers 204 and clears the cookies (idempotent).
  */
 export function logoutRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.post<{ Body: LogoutBody | undefined }>(
+  app.post<{ Body: OptionalRefreshTokenBody | undefined }>(
     '/auth/logout',
-    {
-      // These endpoints take no body in cookie mode; validate an absent one as `{}`.
-      preValidation: async (request) => {
-        if (request.body === undefined) request.body = {};
-      },
-      schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { refresh_token: { type: 'string', maxLength: 128 } },
-        },
-      },
-    },
+    OPTIONAL_REFRESH_TOKEN_BODY,
     async (request, reply) => {
       assertSameSite(request, ctx.config);
       const now = ctx.now();

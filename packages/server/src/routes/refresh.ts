@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { AppContext } from '../context.js';
+import { OPTIONAL_REFRESH_TOKEN_BODY, type OptionalRefreshTokenBody } from './shared.js';
 import { InvalidRefreshTokenError, InvalidRequestError, RefreshTokenReusedError, type LatchkeyError } from '../errors.js';
 import { assertSameSite } from '../http/origin-guard.js';
 import { assertCsrfHeader } from '../auth/csrf.js';
@@ -9,10 +10,6 @@ import type { Session } from '../store/types.js';
 import { sendBearerTokens, sendCookieTokens, type MintedTokens } from '../auth/sessions.js';
 import { refreshSession } from '../auth/refresh-session.js';
 import { clientIp } from '../auth/throttle.js';
-
-interface RefreshBody {
-  refresh_token?: string;
-}
 
 /**
  * `POST /auth/refresh`
@@ -24,21 +21,9 @@ interface RefreshBody {
  * later revokes the session (401 refresh_token_reused) and publishes the revocation.
  */
 export function refreshRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.post<{ Body: RefreshBody | undefined }>(
+  app.post<{ Body: OptionalRefreshTokenBody | undefined }>(
     '/auth/refresh',
-    {
-      // These endpoints take no body in cookie mode; validate an absent one as `{}`.
-      preValidation: async (request) => {
-        if (request.body === undefined) request.body = {};
-      },
-      schema: {
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { refresh_token: { type: 'string', maxLength: 128 } },
-        },
-      },
-    },
+    OPTIONAL_REFRESH_TOKEN_BODY,
     async (request, reply) => {
       assertSameSite(request, ctx.config);
       const cookieValue = readCookie(request.headers.cookie, REFRESH_COOKIE);
