@@ -50,6 +50,29 @@ interface Watched {
 }
 
 /** A page whose script errors and CSP violations are collected (the page must work under its CSP). */
+/**
+ * What a cross-site page can do without any script access to the shop: submit a hidden form. The field
+ * name and value `"}` make a text/plain body look like JSON (`<name>="}`), the classic CSRF trick.
+ */
+async function submitForm(page: Page, action: string, enctype: string, name: string): Promise<void> {
+  await page.evaluate(
+    ({ action, enctype, name }) => {
+      const form = document.createElement('form');
+      form.method = 'POST';
+      form.action = action;
+      form.enctype = enctype;
+      const input = document.createElement('input');
+      input.type = 'hidden';
+      input.name = name;
+      input.value = '"}';
+      form.append(input);
+      document.body.append(form);
+      form.submit();
+    },
+    { action, enctype, name },
+  );
+}
+
 async function openShop(context: BrowserContext): Promise<Watched> {
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
@@ -372,22 +395,7 @@ test('cross-site rule: a page on another site cannot change the cart by form POS
     for (const enctype of ['text/plain', 'application/x-www-form-urlencoded']) {
       await evil.goto(attackerUrl);
       const navigation = evil.waitForURL(target);
-      await evil.evaluate(
-        ({ target, enctype }) => {
-          const form = document.createElement('form');
-          form.method = 'POST';
-          form.action = target;
-          form.enctype = enctype;
-          const input = document.createElement('input');
-          input.type = 'hidden';
-          input.name = '{"productId":"pothos","quantity":1,"x":"';
-          input.value = '"}';
-          form.append(input);
-          document.body.append(form);
-          form.submit();
-        },
-        { target, enctype },
-      );
+      await submitForm(evil, target, enctype, '{"productId":"pothos","quantity":1,"x":"');
       await navigation;
       const landed = await evil.evaluate(() => document.body.innerText);
       assert.doesNotMatch(landed, /"items"/, `${enctype}: the form must not get a cart back`);
@@ -461,22 +469,7 @@ test('cross-site rule: another site cannot read data, change state with GET (img
     for (const [path, enctype] of [['/auth/logout', 'text/plain'], ['/auth/logout', 'application/x-www-form-urlencoded'], ['/auth/refresh', 'text/plain'], ['/api/customer/orders', 'text/plain']] as const) {
       await evil.goto(attackerUrl);
       const navigation = evil.waitForURL(shopUrl + path);
-      await evil.evaluate(
-        ({ action, enctype }) => {
-          const form = document.createElement('form');
-          form.method = 'POST';
-          form.action = action;
-          form.enctype = enctype;
-          const input = document.createElement('input');
-          input.type = 'hidden';
-          input.name = '{"items":[{"productId":"pothos","quantity":1}],"x":"';
-          input.value = '"}';
-          form.append(input);
-          document.body.append(form);
-          form.submit();
-        },
-        { action: shopUrl + path, enctype },
-      );
+      await submitForm(evil, shopUrl + path, enctype, '{"items":[{"productId":"pothos","quantity":1}],"x":"');
       await navigation;
     }
 
